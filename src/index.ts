@@ -1,1 +1,2 @@
-export {};
+export * from './ring';
+export { MsgmuxError } from './errors';

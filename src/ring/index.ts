@@ -1,0 +1,5 @@
+export { Ring, type ReaderOptions, type ReaderSnapshot, type RingOptions } from './ring';
+export { RingReader, type RecordBatch } from './reader';
+export { RingWriter } from './writer';
+export { RingReadable, RingWritable } from './streams';
+export type { ReaderPolicy } from './layout';

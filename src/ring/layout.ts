@@ -1,0 +1,118 @@
+/**
+ * Where everything lives inside the ring's SharedArrayBuffer.
+ *
+ *   header (512 B) | reader slots (64 B each) | data (capacity bytes)
+ *
+ * All control words are Int32 so that Atomics work on them. Words that
+ * different threads write sit on different 64-byte lines, so a reader
+ * releasing its cursor never invalidates the line the writer publishes on.
+ *
+ * Sequences are byte positions that grow forever modulo 2^32; the distance
+ * between two of them is `(a - b) | 0`, valid because a ring is at most 2^30
+ * bytes. A position's place in the data area is `sequence & (capacity - 1)`.
+ */
+
+export const MAGIC = 0x6d78_7231; // "mxr1"
+export const VERSION = 1;
+
+const LINE = 16; // Int32 words per 64-byte cache line
+
+/** Header words (Int32 indexes into the buffer). */
+export const Header = {
+  MAGIC: 0,
+  VERSION: 1,
+  CAPACITY: 2,
+  MAX_READERS: 3,
+  DATA_OFFSET: 4,
+  /** Readers bump this when they join, so the writer rescans its gating set. */
+  JOIN_EPOCH: 5,
+  /** One past the highest slot ever claimed: the writer scans no further. */
+  SLOT_HIGH_WATER: 6,
+
+  /** Published end of data: everything before it is readable. Written by the writer only. */
+  WRITE_CURSOR: 1 * LINE,
+  /** Start of the oldest record still intact. Moved forward before bytes are overwritten. */
+  TAIL: 1 * LINE + 1,
+  /** Records published so far, as a Float64 (byte offset). */
+  WRITTEN_F64_BYTE: (1 * LINE + 2) * 4,
+  /** Index the next record will carry, so a writer taken over later continues the stream. */
+  NEXT_INDEX: 1 * LINE + 4,
+
+  /** threadId + 1 of the thread holding the writer, 0 when free. */
+  WRITER_OWNER: 2 * LINE,
+  /** Set while the writer sleeps waiting for readers to make room. */
+  WRITER_WAITING: 2 * LINE + 1,
+  /** Bumped by readers when they make room for a waiting writer; the writer sleeps on it. */
+  GATE_SIGNAL: 2 * LINE + 2,
+  /** Readers evicted for stalling past their budget, since creation. */
+  EVICTIONS: 2 * LINE + 3,
+
+  /** How many readers sleep on WRITE_CURSOR; the writer notifies only when non-zero. */
+  READER_WAITERS: 3 * LINE,
+} as const;
+
+export const HEADER_BYTES = 8 * LINE * 4;
+
+/** One reader slot: 64 bytes, Int32 words relative to the slot's first word. */
+export const Slot = {
+  STATE: 0,
+  CURSOR: 1,
+  POLICY: 2,
+  /** threadId of the thread that owns the reader, so a dead thread's slots can be reclaimed. */
+  OWNER: 3,
+  /** Stall budget in ms for the `evict` policy. */
+  BUDGET_MS: 4,
+  /** Float64 counters written by the owner only (byte offsets within the slot). */
+  DELIVERED_F64_BYTE: 32,
+  LOST_F64_BYTE: 40,
+} as const;
+
+export const SLOT_BYTES = LINE * 4;
+export const SLOT_WORDS = LINE;
+
+export const SlotState = { FREE: 0, ACTIVE: 1, EVICTED: 2, CLAIMING: 3 } as const;
+
+export const PolicyCode = { block: 0, drop: 1, evict: 2 } as const;
+export type ReaderPolicy = keyof typeof PolicyCode;
+export const policyName = (code: number): ReaderPolicy =>
+  (Object.keys(PolicyCode) as ReaderPolicy[]).find((name) => PolicyCode[name] === code) ?? 'block';
+
+/**
+ * A record is `[length: i32][index: i32][payload][pad to 8]`. The index is the
+ * record's number in the stream (mod 2^32): a lapped reader learns exactly
+ * how many records it lost from the gap in indexes. A length of PAD marks the
+ * unused end of the data area when the next record did not fit before it.
+ */
+export const RECORD_HEADER_BYTES = 8;
+export const PAD = -1;
+
+export const MIN_CAPACITY = 1 << 10;
+export const MAX_CAPACITY = 1 << 30;
+export const DEFAULT_MAX_READERS = 64;
+export const MAX_READERS_LIMIT = 1024;
+
+export const align8 = (n: number): number => (n + 7) & ~7;
+export const recordBytes = (payloadLength: number): number => align8(RECORD_HEADER_BYTES + payloadLength);
+
+export const slotWord = (slot: number): number => (HEADER_BYTES + slot * SLOT_BYTES) >> 2;
+export const slotByte = (slot: number): number => HEADER_BYTES + slot * SLOT_BYTES;
+
+export function dataOffsetFor(maxReaders: number): number {
+  return HEADER_BYTES + maxReaders * SLOT_BYTES;
+}
+
+/** The largest payload a ring of this capacity accepts: a quarter of it. */
+export const maxRecordFor = (capacity: number): number => capacity >>> 2;
+
+/** Typed views over one ring buffer, shared by the writer and every reader in a thread. */
+export interface RingViews {
+  readonly buffer: SharedArrayBuffer;
+  readonly i32: Int32Array;
+  readonly u8: Uint8Array;
+  readonly f64: Float64Array;
+  readonly capacity: number;
+  readonly mask: number;
+  readonly dataOffset: number;
+  readonly maxReaders: number;
+  readonly maxRecord: number;
+}

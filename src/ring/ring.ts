@@ -1,0 +1,248 @@
+/**
+ * A SharedArrayBuffer ring: one writer, many readers, each in any thread.
+ *
+ *   const ring = Ring.create({ capacity: 8 << 20 });
+ *   new Worker(file, { workerData: ring.buffer });   // there: Ring.attach(workerData)
+ *   const w = ring.writer();  w.tryWrite(bytes)
+ *   const r = ring.reader({ start: 'earliest', policy: 'block' });  r.readSync()
+ *
+ * The ring has no I/O. Its state lives entirely in the buffer, so every
+ * thread that attaches sees the same writer lock, reader slots and cursors.
+ */
+import { threadId, type Worker } from 'node:worker_threads';
+import { MsgmuxError } from '../errors';
+import {
+  DEFAULT_MAX_READERS,
+  Header,
+  MAGIC,
+  MAX_CAPACITY,
+  MAX_READERS_LIMIT,
+  MIN_CAPACITY,
+  PolicyCode,
+  Slot,
+  SlotState,
+  VERSION,
+  dataOffsetFor,
+  maxRecordFor,
+  policyName,
+  slotByte,
+  slotWord,
+  type ReaderPolicy,
+  type RingViews,
+} from './layout';
+import { DEFAULT_BATCH, RingReader } from './reader';
+import { RingWriter } from './writer';
+
+export interface RingOptions {
+  /** Data bytes: a power of two from 1 KiB to 1 GiB. Records up to a quarter of it are accepted. */
+  capacity: number;
+  /** Reader slots (default 64). */
+  maxReaders?: number;
+}
+
+export interface ReaderOptions {
+  /** `latest` (default): records written from now on. `earliest`: the oldest record still intact. */
+  start?: 'latest' | 'earliest';
+  /** `block` (default, lossless, gates the writer), `drop` (never gates, counts what it loses), `evict`. */
+  policy?: ReaderPolicy;
+  /** For `evict`: how long the reader may hold the writer back before it is evicted (default 5000 ms). */
+  evictAfterMs?: number;
+  /** Most records one peek returns (default 256). */
+  maxBatch?: number;
+}
+
+export interface ReaderSnapshot {
+  slot: number;
+  state: 'active' | 'evicted';
+  policy: ReaderPolicy;
+  owner: number;
+  delivered: number;
+  lost: number;
+  /** Bytes published that this reader has not released. */
+  lag: number;
+}
+
+const READER_STATES: Record<number, ReaderSnapshot['state']> = {
+  [SlotState.ACTIVE]: 'active',
+  [SlotState.EVICTED]: 'evicted',
+};
+
+export class Ring {
+  private constructor(private readonly views: RingViews) {}
+
+  static create(options: RingOptions): Ring {
+    const capacity = options?.capacity;
+    const maxReaders = options?.maxReaders ?? DEFAULT_MAX_READERS;
+    if (!Number.isInteger(capacity) || capacity < MIN_CAPACITY || capacity > MAX_CAPACITY || (capacity & (capacity - 1)) !== 0) {
+      throw new MsgmuxError(
+        'ERR_MSGMUX_RING_CAPACITY',
+        `ring capacity must be a power of two from ${MIN_CAPACITY} to ${MAX_CAPACITY} bytes (got ${capacity})`,
+      );
+    }
+    if (!Number.isInteger(maxReaders) || maxReaders < 1 || maxReaders > MAX_READERS_LIMIT) {
+      throw new MsgmuxError('ERR_MSGMUX_RING_READERS', `maxReaders must be an integer from 1 to ${MAX_READERS_LIMIT} (got ${maxReaders})`);
+    }
+    const dataOffset = dataOffsetFor(maxReaders);
+    const buffer = new SharedArrayBuffer(dataOffset + capacity);
+    const i32 = new Int32Array(buffer);
+    i32[Header.CAPACITY] = capacity;
+    i32[Header.MAX_READERS] = maxReaders;
+    i32[Header.DATA_OFFSET] = dataOffset;
+    i32[Header.VERSION] = VERSION;
+    Atomics.store(i32, Header.MAGIC, MAGIC);
+    return Ring.attach(buffer);
+  }
+
+  /** Opens a ring made by `Ring.create`, typically in another worker thread. */
+  static attach(buffer: SharedArrayBuffer): Ring {
+    if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < dataOffsetFor(1) + MIN_CAPACITY) {
+      throw new MsgmuxError('ERR_MSGMUX_RING_INVALID', 'Ring.attach needs the SharedArrayBuffer of a ring (ring.buffer)');
+    }
+    const i32 = new Int32Array(buffer);
+    if (Atomics.load(i32, Header.MAGIC) !== MAGIC || i32[Header.VERSION] !== VERSION) {
+      throw new MsgmuxError('ERR_MSGMUX_RING_INVALID', 'this SharedArrayBuffer does not hold a msgmux ring of this version');
+    }
+    const capacity = i32[Header.CAPACITY];
+    return new Ring({
+      buffer,
+      i32,
+      u8: new Uint8Array(buffer),
+      f64: new Float64Array(buffer, 0, buffer.byteLength >> 3),
+      capacity,
+      mask: capacity - 1,
+      dataOffset: i32[Header.DATA_OFFSET],
+      maxReaders: i32[Header.MAX_READERS],
+      maxRecord: maxRecordFor(capacity),
+    });
+  }
+
+  get buffer(): SharedArrayBuffer {
+    return this.views.buffer;
+  }
+
+  get capacity(): number {
+    return this.views.capacity;
+  }
+
+  /** The largest record accepted, in bytes. */
+  get maxRecord(): number {
+    return this.views.maxRecord;
+  }
+
+  /** Records published since the ring was created. */
+  get written(): number {
+    return this.views.f64[Header.WRITTEN_F64_BYTE >> 3];
+  }
+
+  /** True while the writer sleeps waiting for a gating reader to make room: backpressure, seen from any thread. */
+  get writerWaiting(): boolean {
+    return Atomics.load(this.views.i32, Header.WRITER_WAITING) !== 0;
+  }
+
+  /** Readers evicted for stalling past their budget. */
+  get evictions(): number {
+    return Atomics.load(this.views.i32, Header.EVICTIONS);
+  }
+
+  /** Takes the ring's one writer. Throws if another thread (or this one) holds it. */
+  writer(): RingWriter {
+    const { i32 } = this.views;
+    const holder = Atomics.compareExchange(i32, Header.WRITER_OWNER, 0, threadId + 1);
+    if (holder !== 0) {
+      throw new MsgmuxError('ERR_MSGMUX_WRITER_TAKEN', `the ring already has a writer (thread ${holder - 1}); close it first`);
+    }
+    return new RingWriter(this.views);
+  }
+
+  /** Joins the ring as a reader in a free slot. */
+  reader(options: ReaderOptions = {}): RingReader {
+    const { start = 'latest', policy = 'block', evictAfterMs = 5000, maxBatch = DEFAULT_BATCH } = options;
+    if (start !== 'latest' && start !== 'earliest') {
+      throw new MsgmuxError('ERR_MSGMUX_READER_OPTION', `reader start must be "latest" or "earliest" (got ${String(start)})`);
+    }
+    if (!(policy in PolicyCode)) {
+      throw new MsgmuxError('ERR_MSGMUX_READER_OPTION', `reader policy must be block, drop or evict (got ${String(policy)})`);
+    }
+    if (!Number.isInteger(maxBatch) || maxBatch < 1) {
+      throw new MsgmuxError('ERR_MSGMUX_READER_OPTION', `maxBatch must be a positive integer (got ${maxBatch})`);
+    }
+    const { i32, maxReaders } = this.views;
+    for (let slot = 0; slot < maxReaders; slot++) {
+      const w = slotWord(slot);
+      if (Atomics.compareExchange(i32, w + Slot.STATE, SlotState.FREE, SlotState.CLAIMING) !== SlotState.FREE) continue;
+      i32[w + Slot.POLICY] = PolicyCode[policy];
+      i32[w + Slot.OWNER] = threadId;
+      i32[w + Slot.BUDGET_MS] = Math.max(0, Math.min(evictAfterMs, 0x7fffffff));
+      this.views.f64.fill(0, (slotByte(slot) + Slot.DELIVERED_F64_BYTE) >> 3, (slotByte(slot) + Slot.LOST_F64_BYTE + 8) >> 3);
+      Atomics.store(i32, w + Slot.CURSOR, Atomics.load(i32, start === 'latest' ? Header.WRITE_CURSOR : Header.TAIL));
+      this.raiseHighWater(slot + 1);
+      Atomics.store(i32, w + Slot.STATE, SlotState.ACTIVE);
+      Atomics.add(i32, Header.JOIN_EPOCH, 1);
+      // Joined at `latest`: anything published while we joined was not ours to see, and the
+      // writer cannot have overwritten it, so start after it. `earliest` readers that lose
+      // the race with a writer that has not noticed them yet skip to the tail on first peek.
+      if (start === 'latest') Atomics.store(i32, w + Slot.CURSOR, Atomics.load(i32, Header.WRITE_CURSOR));
+      return new RingReader(this.views, slot, policy, maxBatch);
+    }
+    throw new MsgmuxError('ERR_MSGMUX_RING_FULL', `all ${maxReaders} reader slots are taken`);
+  }
+
+  /**
+   * Frees every reader slot (and the writer) held by thread `owner`, so a
+   * thread that died without closing its readers stops gating the writer.
+   * Returns how many slots it freed.
+   */
+  reclaim(owner: number): number {
+    const { i32 } = this.views;
+    let freed = 0;
+    const slots = Atomics.load(i32, Header.SLOT_HIGH_WATER);
+    for (let slot = 0; slot < slots; slot++) {
+      const w = slotWord(slot);
+      const state = Atomics.load(i32, w + Slot.STATE);
+      if (state === SlotState.FREE || i32[w + Slot.OWNER] !== owner) continue;
+      if (Atomics.compareExchange(i32, w + Slot.STATE, state, SlotState.FREE) === state) freed++;
+    }
+    Atomics.compareExchange(i32, Header.WRITER_OWNER, owner + 1, 0);
+    Atomics.add(i32, Header.GATE_SIGNAL, 1);
+    Atomics.notify(i32, Header.GATE_SIGNAL);
+    return freed;
+  }
+
+  /** Reclaims a worker's slots when it exits, however it exits. */
+  reclaimOnExit(worker: Worker): void {
+    const owner = worker.threadId;
+    worker.once('exit', () => this.reclaim(owner));
+  }
+
+  /** A cheap snapshot of every reader, for stats: plain loads, no locks. */
+  readers(): ReaderSnapshot[] {
+    const { i32, f64 } = this.views;
+    const published = Atomics.load(i32, Header.WRITE_CURSOR);
+    const out: ReaderSnapshot[] = [];
+    const slots = Atomics.load(i32, Header.SLOT_HIGH_WATER);
+    for (let slot = 0; slot < slots; slot++) {
+      const w = slotWord(slot);
+      const state = READER_STATES[Atomics.load(i32, w + Slot.STATE)];
+      if (state === undefined) continue;
+      const base = slotByte(slot);
+      out.push({
+        slot,
+        state,
+        policy: policyName(i32[w + Slot.POLICY]),
+        owner: i32[w + Slot.OWNER],
+        delivered: f64[(base + Slot.DELIVERED_F64_BYTE) >> 3],
+        lost: f64[(base + Slot.LOST_F64_BYTE) >> 3],
+        lag: (published - Atomics.load(i32, w + Slot.CURSOR)) | 0,
+      });
+    }
+    return out;
+  }
+
+  private raiseHighWater(atLeast: number): void {
+    const { i32 } = this.views;
+    for (;;) {
+      const current = Atomics.load(i32, Header.SLOT_HIGH_WATER);
+      if (current >= atLeast || Atomics.compareExchange(i32, Header.SLOT_HIGH_WATER, current, atLeast) === current) return;
+    }
+  }
+}
