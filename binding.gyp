@@ -1,0 +1,18 @@
+{
+  "targets": [
+    {
+      "target_name": "msgmux_native",
+      "sources": [
+        "native/module.c",
+        "native/handles.c",
+        "native/args.c",
+        "native/errors.c",
+        "native/dgram.c",
+        "native/mq.c"
+      ],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
+      "libraries": ["-lrt"]
+    }
+  ]
+}
