@@ -1,0 +1,328 @@
+/**
+ * The daemon's configuration: defaults, a JSON file, CLI flags on top.
+ *
+ *   DEFAULT_CONFIG: DaemonConfig
+ *   loadConfigFile(file: string): unknown                    (ERR_MSGMUX_CONFIG)
+ *   validateConfig(raw: unknown, label = 'config'): DaemonConfig (ERR_MSGMUX_CONFIG)
+ *   resolveConfig({ file?, flags }): DaemonConfig            flags override the file
+ *   parseSize('8M' | '64K' | '4096' | 4096): number          (null when malformed)
+ *   queueNameProblem(name): string | null                    POSIX mq name rules
+ *   minRingSize(maxMessage): number                          smallest ring for a message size
+ *
+ * Validation collects every problem, each naming its field
+ * (`config.sinks[2].policy must be one of block, drop, evict (got "fast")`,
+ * or `--queue-depth ...` for a flag), and throws them together: a user fixing
+ * a config file should see all of its mistakes at once, not one per restart.
+ *
+ * Sinks given as flags are added to the file's sinks; every other flag
+ * replaces the file's value.
+ */
+import { readFileSync } from 'node:fs';
+import { MsgmuxError } from './errors';
+import { socketAddressProblem } from './control-protocol';
+
+export const SINK_POLICIES = ['block', 'drop', 'evict'] as const;
+export type SinkPolicy = (typeof SINK_POLICIES)[number];
+export const SINK_KINDS = ['static', 'mq'] as const;
+export type SinkKind = (typeof SINK_KINDS)[number];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** A sink after resolution: policy and budget are filled from the defaults. */
+export interface SinkSpec {
+  path: string;
+  kind: SinkKind;
+  policy: SinkPolicy;
+  evictAfterMs: number;
+}
+
+export interface DaemonConfig {
+  queue: string;
+  queueDepth: number;
+  /** Bytes; the queue's message size and the largest message msgmux carries. */
+  maxMessage: number;
+  queueMode: number;
+  control: string;
+  /** Bytes of ring data: a power of two. */
+  ringSize: number;
+  /** Policy for sinks that do not name one (dynamic sinks included). */
+  policy: SinkPolicy;
+  evictAfterMs: number;
+  /** Admission limit: sinks beyond it are refused. */
+  maxSinks: number;
+  /** How long SIGTERM may spend draining the ring to live sinks. */
+  drainTimeoutMs: number;
+  logLevel: LogLevel;
+  sinks: SinkSpec[];
+}
+
+/** A sink as written in a file or given as a flag: only the path is required. */
+export type SinkInput = Pick<SinkSpec, 'path'> & Partial<Omit<SinkSpec, 'path'>>;
+export type ConfigInput = Partial<Omit<DaemonConfig, 'sinks'>> & { sinks?: SinkInput[] };
+
+export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze({
+  queue: '/msgmux',
+  queueDepth: 10,
+  maxMessage: 8192,
+  queueMode: 0o600,
+  control: '@msgmux/control',
+  ringSize: 8 * 1024 * 1024,
+  policy: 'block',
+  evictAfterMs: 5000,
+  maxSinks: 64,
+  drainTimeoutMs: 5000,
+  logLevel: 'info',
+  sinks: [],
+});
+
+/**
+ * Bytes the ring spends on each record besides its payload (length word,
+ * padded to 8). The ring refuses a record larger than a quarter of itself,
+ * so a ring must hold four of the largest records.
+ */
+export const RING_RECORD_HEADER_BYTES = 8;
+export const MIN_RING_SIZE = 64 * 1024;
+export const MAX_RING_SIZE = 1024 * 1024 * 1024;
+/** Linux's ceilings for mq_maxmsg and mq_msgsize (HARD_MSGMAX, HARD_MSGSIZEMAX). */
+const HARD_MSGMAX = 65536;
+const HARD_MSGSIZEMAX = 16 * 1024 * 1024;
+const NAME_MAX = 255;
+
+export function minRingSize(maxMessage: number): number {
+  const record = Math.ceil((RING_RECORD_HEADER_BYTES + maxMessage) / 8) * 8;
+  return 4 * record;
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+
+/** `8M`, `64K`, `1G`, `4096` (binary units, optional trailing B/iB) to bytes; null if malformed. */
+export function parseSize(value: string | number): number | null {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : null;
+  const match = /^\s*(\d+)\s*([KMG]?)(?:i?B)?\s*$/i.exec(value);
+  if (!match) return null;
+  const bytes = Number(match[1]) * SIZE_UNITS[match[2].toUpperCase()];
+  return Number.isSafeInteger(bytes) ? bytes : null;
+}
+
+/** Why `name` is not a POSIX message queue name, or null when it is one. */
+export function queueNameProblem(name: string): string | null {
+  if (!name.startsWith('/')) return 'must start with "/"';
+  if (name.length === 1) return 'needs a name after "/"';
+  if (name.indexOf('/', 1) !== -1) return 'must not contain "/" after the first character';
+  if (name.includes('\0')) return 'must not contain NUL';
+  if (Buffer.byteLength(name) - 1 > NAME_MAX) return `must be at most ${NAME_MAX} bytes after "/"`;
+  return null;
+}
+
+// --- table-driven validation -------------------------------------------------
+
+/** A field validator: returns the parsed value, or a problem ("must be ...") as { problem }. */
+type Check<T> = (value: unknown) => T | { problem: string };
+
+const shown = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value) : String(value));
+const isProblem = (r: unknown): r is { problem: string } =>
+  typeof r === 'object' && r !== null && 'problem' in r;
+
+function integer(min: number, max: number): Check<number> {
+  return (v) =>
+    Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max
+      ? (v as number)
+      : { problem: `must be an integer from ${min} to ${max} (got ${shown(v)})` };
+}
+
+function size(min: number, max: number): Check<number> {
+  return (v) => {
+    const bytes = typeof v === 'string' || typeof v === 'number' ? parseSize(v) : null;
+    if (bytes === null) return { problem: `must be a size in bytes like 4096, 64K or 8M (got ${shown(v)})` };
+    if (bytes < min || bytes > max) return { problem: `must be from ${min} to ${max} bytes (got ${bytes})` };
+    return bytes;
+  };
+}
+
+function oneOf<T extends string>(choices: readonly T[]): Check<T> {
+  return (v) =>
+    choices.includes(v as T) ? (v as T) : { problem: `must be one of ${choices.join(', ')} (got ${shown(v)})` };
+}
+
+function text(problemOf: (s: string) => string | null): Check<string> {
+  return (v) => {
+    if (typeof v !== 'string') return { problem: `must be a string (got ${shown(v)})` };
+    const problem = problemOf(v);
+    return problem ? { problem: `${problem} (got ${shown(v)})` } : v;
+  };
+}
+
+const fileMode: Check<number> = (v) => {
+  if (typeof v === 'string' && /^(0o?)?[0-7]{1,4}$/.test(v)) v = parseInt(v.replace(/^0o?/, '') || '0', 8);
+  return Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 0o777
+    ? (v as number)
+    : { problem: `must be a permission mode like 0600 or "0660" (got ${shown(v)})` };
+};
+
+const powerOfTwo = (check: Check<number>): Check<number> => (v) => {
+  const r = check(v);
+  if (isProblem(r)) return r;
+  return (r & (r - 1)) === 0 ? r : { problem: `must be a power of two (got ${r})` };
+};
+
+const socketAddress = text((s) => socketAddressProblem(s)?.message ?? null);
+const filesystemSocket = text((s) =>
+  s.startsWith('/') ? (socketAddressProblem(s)?.message ?? null) : 'must be a filesystem socket path starting with "/"',
+);
+const queueName = text(queueNameProblem);
+const MS_MAX = 24 * 3600 * 1000;
+
+const TOP_LEVEL: { [K in keyof Omit<DaemonConfig, 'sinks'>]: Check<DaemonConfig[K]> } = {
+  queue: queueName,
+  queueDepth: integer(1, HARD_MSGMAX),
+  maxMessage: size(1, HARD_MSGSIZEMAX),
+  queueMode: fileMode,
+  control: socketAddress,
+  ringSize: powerOfTwo(size(MIN_RING_SIZE, MAX_RING_SIZE)),
+  policy: oneOf(SINK_POLICIES),
+  evictAfterMs: integer(1, MS_MAX),
+  maxSinks: integer(1, 4096),
+  drainTimeoutMs: integer(0, MS_MAX),
+  logLevel: oneOf(LOG_LEVELS),
+};
+
+const SINK_FIELDS: { [K in keyof SinkSpec]: Check<SinkSpec[K]> } = {
+  path: text(() => null), // checked per kind below
+  kind: oneOf(SINK_KINDS),
+  policy: oneOf(SINK_POLICIES),
+  evictAfterMs: integer(1, MS_MAX),
+};
+
+/** Checks each known field of `raw` against `table`; unknown keys are problems too. */
+function checkFields<T extends object>(
+  raw: unknown,
+  table: { [K in keyof T]: Check<T[K]> },
+  where: string,
+  nameOf: (key: string) => string,
+  issues: string[],
+  checkedElsewhere: readonly string[] = [],
+): Partial<T> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    issues.push(`${where} must be an object (got ${Array.isArray(raw) ? 'an array' : shown(raw)})`);
+    return {};
+  }
+  const out: Partial<T> = {};
+  const unknown: string[] = [];
+  for (const [key, value] of Object.entries(raw)) {
+    if (checkedElsewhere.includes(key)) continue;
+    const check = (table as Record<string, Check<unknown>>)[key];
+    if (!Object.hasOwn(table, key)) unknown.push(key);
+    else if (value !== undefined) {
+      const r = check(value);
+      if (isProblem(r)) issues.push(`${nameOf(key)} ${r.problem}`);
+      else (out as Record<string, unknown>)[key] = r;
+    }
+  }
+  if (unknown.length > 0) {
+    const known = Object.keys(table).join(', ');
+    issues.push(`${where} has unknown key${unknown.length > 1 ? 's' : ''} ${unknown.map(shown).join(', ')} (known: ${known})`);
+  }
+  return out;
+}
+
+function checkSinks(raw: unknown, labelOf: (i: number, sink: unknown) => string, issues: string[]): SinkInput[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw)) {
+    issues.push(`${labelOf(-1, raw)} must be an array (got ${shown(raw)})`);
+    return [];
+  }
+  const sinks: SinkInput[] = [];
+  raw.forEach((entry, i) => {
+    const where = labelOf(i, entry);
+    const before = issues.length;
+    const sink = checkFields<SinkSpec>(entry, SINK_FIELDS, where, (k) => `${where}.${k}`, issues);
+    if (issues.length > before) return;
+    if (sink.path === undefined) return void issues.push(`${where}.path is required`);
+    const pathCheck = (sink.kind ?? 'static') === 'mq' ? queueName : filesystemSocket;
+    const r = pathCheck(sink.path);
+    if (isProblem(r)) issues.push(`${where}.path ${r.problem}`);
+    else sinks.push(sink as SinkInput);
+  });
+  return sinks;
+}
+
+const kebab = (key: string) => '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+
+function checkInput(raw: unknown, label: string, issues: string[]): { fields: ConfigInput; sinks: SinkInput[] } {
+  const asFlags = label === 'flags';
+  const nameOf = asFlags ? kebab : (key: string) => `${label}.${key}`;
+  const fields = checkFields<Omit<DaemonConfig, 'sinks'>>(raw, TOP_LEVEL, label, nameOf, issues, ['sinks']);
+  const rawSinks = typeof raw === 'object' && raw !== null ? (raw as { sinks?: unknown }).sinks : undefined;
+  const sinkLabel = asFlags
+    ? (i: number, s: unknown) => {
+        const sink = s as SinkInput | undefined;
+        return i < 0 ? '--sink' : `${sink?.kind === 'mq' ? '--mq-sink' : '--sink'} ${shown(sink?.path)}`;
+      }
+    : (i: number) => (i < 0 ? `${label}.sinks` : `${label}.sinks[${i}]`);
+  return { fields, sinks: checkSinks(rawSinks, sinkLabel, issues) };
+}
+
+/** Cross-field rules and defaults, once every source is merged. */
+function finish(fields: ConfigInput, sinks: SinkInput[], issues: string[], label: string): DaemonConfig {
+  const config: DaemonConfig = { ...DEFAULT_CONFIG, ...fields, sinks: [] };
+  const needed = minRingSize(config.maxMessage);
+  if (config.ringSize < needed) {
+    issues.push(
+      `${label}.ringSize (${config.ringSize}) must be at least 4 × (maxMessage + ${RING_RECORD_HEADER_BYTES}-byte record header) = ${needed} bytes ` +
+        `for maxMessage ${config.maxMessage}: raise ringSize to a power of two ≥ ${needed} or lower maxMessage`,
+    );
+  }
+  const seen = new Map<string, number>();
+  sinks.forEach((sink, i) => {
+    const kind = sink.kind ?? 'static';
+    const key = `${kind}:${sink.path}`;
+    if (seen.has(key)) issues.push(`${label}.sinks[${i}].path ${shown(sink.path)} repeats sinks[${seen.get(key)}]`);
+    seen.set(key, i);
+    config.sinks.push({ path: sink.path, kind, policy: sink.policy ?? config.policy, evictAfterMs: sink.evictAfterMs ?? config.evictAfterMs });
+  });
+  if (config.sinks.length > config.maxSinks) {
+    issues.push(`${label}.sinks lists ${config.sinks.length} sinks but maxSinks is ${config.maxSinks}`);
+  }
+  return config;
+}
+
+function throwIfAny(issues: string[], heading: string): void {
+  if (issues.length === 0) return;
+  throw new MsgmuxError('ERR_MSGMUX_CONFIG', `${heading}:\n  ${issues.join('\n  ')}`);
+}
+
+/** Reads and parses a JSON config file; every failure names the file. */
+export function loadConfigFile(file: string): unknown {
+  let textContent: string;
+  try {
+    textContent = readFileSync(file, 'utf8');
+  } catch (cause) {
+    const reason = (cause as NodeJS.ErrnoException).code ?? String(cause);
+    throw new MsgmuxError('ERR_MSGMUX_CONFIG', `cannot read config file ${file}: ${reason}`, { cause });
+  }
+  try {
+    return JSON.parse(textContent);
+  } catch (cause) {
+    throw new MsgmuxError('ERR_MSGMUX_CONFIG', `config file ${file} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** Validates a parsed config object (from a file) and fills in defaults. */
+export function validateConfig(raw: unknown, label = 'config'): DaemonConfig {
+  const issues: string[] = [];
+  const { fields, sinks } = checkInput(raw, label, issues);
+  const config = finish(fields, sinks, issues, label);
+  throwIfAny(issues, 'invalid configuration');
+  return config;
+}
+
+/** Defaults, then the file (if any), then the flags; sinks from both are kept. */
+export function resolveConfig(options: { file?: string; flags?: ConfigInput }): DaemonConfig {
+  const issues: string[] = [];
+  const fromFile = options.file !== undefined ? checkInput(loadConfigFile(options.file), 'config', issues) : { fields: {}, sinks: [] };
+  const fromFlags = checkInput(options.flags ?? {}, 'flags', issues);
+  throwIfAny(issues, options.file !== undefined ? `invalid configuration (${options.file} and flags)` : 'invalid flags');
+  const config = finish({ ...fromFile.fields, ...fromFlags.fields }, [...fromFile.sinks, ...fromFlags.sinks], issues, 'config');
+  throwIfAny(issues, 'invalid configuration');
+  return config;
+}

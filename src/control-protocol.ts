@@ -1,0 +1,199 @@
+/**
+ * The control socket's wire format. One request per datagram, one reply per
+ * request, sent back to the sender's address when it has one.
+ *
+ * Requests (at most 4096 bytes, UTF-8, one trailing "\n" or "\r\n" ignored):
+ *
+ * | Datagram                                                    | Meaning                                  |
+ * |-------------------------------------------------------------|------------------------------------------|
+ * | `/run/app.sock`                                             | subscribe a filesystem socket, defaults  |
+ * | `@app` or `\0app`                                           | subscribe an abstract socket, defaults   |
+ * | `{"op":"subscribe","path":P}`                               | same as a bare path                      |
+ * | `{"op":"subscribe","path":P,"policy":"drop"}`               | … with policy `block`, `drop` or `evict` |
+ * | `{"op":"subscribe","path":P,"policy":"evict","evictAfterMs":N}` | … evicted after stalling N ms        |
+ * | `{"op":"unsubscribe","path":P}`                             | remove the sink at P                     |
+ * | `{"op":"stats"}`                                            | counters for the daemon and each sink    |
+ *
+ * A path is a filesystem socket (`/…`, at most 107 bytes: sun_path holds 108
+ * with its NUL) or an abstract name (`@name` or a leading NUL, at most 107
+ * name bytes, no trailing NUL). Control characters are refused in paths.
+ * Replies always spell abstract names with `@`.
+ *
+ * Replies (JSON, one datagram): `{"ok":true, ...}` or
+ * `{"ok":false,"error":{"code":C,"message":M}}` with C one of:
+ *
+ * | Code                           | When                                                        |
+ * |--------------------------------|-------------------------------------------------------------|
+ * | `ERR_MSGMUX_REQUEST_TOO_LARGE` | the datagram exceeds 4096 bytes                             |
+ * | `ERR_MSGMUX_BAD_REQUEST`       | empty, not UTF-8, neither a path nor a JSON object, bad JSON, a missing, unknown or ill-typed field |
+ * | `ERR_MSGMUX_UNKNOWN_OP`        | `op` is not subscribe, unsubscribe or stats                 |
+ * | `ERR_MSGMUX_PATH_TOO_LONG`     | the path does not fit in sun_path                           |
+ * | `ERR_MSGMUX_SINK_LIMIT`        | (daemon) maxSinks sinks are already registered              |
+ * | `ERR_MSGMUX_UNREACHABLE`       | (daemon) nothing listens at the path (ENOENT, ECONNREFUSED) |
+ * | `ERR_MSGMUX_NOT_SUBSCRIBED`    | (daemon) unsubscribe of a path that is not a sink           |
+ *
+ * API:
+ *   parseControlRequest(datagram: Uint8Array): ControlRequest      throws MsgmuxError (codes above)
+ *   encodeReply(reply: ControlReply): Uint8Array
+ *   errorReply(err: unknown): ControlReply
+ *   normalizeAddress(address: string): string                      leading NUL -> '@'
+ *   socketAddressProblem(address: string): { code, message } | null
+ */
+import { MsgmuxError } from './errors';
+import type { SinkPolicy } from './config';
+
+export const MAX_REQUEST_BYTES = 4096;
+/** sun_path is 108 bytes: a filesystem path needs its NUL, an abstract name uses the first byte. */
+export const SUN_PATH_BYTES = 108;
+
+export const CONTROL_ERROR = Object.freeze({
+  REQUEST_TOO_LARGE: 'ERR_MSGMUX_REQUEST_TOO_LARGE',
+  BAD_REQUEST: 'ERR_MSGMUX_BAD_REQUEST',
+  UNKNOWN_OP: 'ERR_MSGMUX_UNKNOWN_OP',
+  PATH_TOO_LONG: 'ERR_MSGMUX_PATH_TOO_LONG',
+  SINK_LIMIT: 'ERR_MSGMUX_SINK_LIMIT',
+  UNREACHABLE: 'ERR_MSGMUX_UNREACHABLE',
+  NOT_SUBSCRIBED: 'ERR_MSGMUX_NOT_SUBSCRIBED',
+});
+
+export type ControlRequest =
+  | { op: 'subscribe'; path: string; policy?: SinkPolicy; evictAfterMs?: number }
+  | { op: 'unsubscribe'; path: string }
+  | { op: 'stats' };
+
+export type ControlReply =
+  | ({ ok: true } & Record<string, unknown>)
+  | { ok: false; error: { code: string; message: string } };
+
+const POLICIES: readonly string[] = ['block', 'drop', 'evict'];
+/** Fields each op accepts besides `op`; `path` is required where listed. */
+const OP_FIELDS: Record<ControlRequest['op'], readonly string[]> = {
+  subscribe: ['path', 'policy', 'evictAfterMs'],
+  unsubscribe: ['path'],
+  stats: [],
+};
+
+const fail = (code: string, message: string): never => {
+  throw new MsgmuxError(code, message);
+};
+
+/** `\0name` -> `@name`; anything else unchanged. */
+export function normalizeAddress(address: string): string {
+  return address.startsWith('\0') ? '@' + address.slice(1) : address;
+}
+
+/** Why `address` cannot be a datagram socket address, or null when it can. */
+export function socketAddressProblem(address: string): { code: string; message: string } | null {
+  const normalized = normalizeAddress(address);
+  const abstract = normalized.startsWith('@');
+  if (!abstract && !normalized.startsWith('/')) {
+    return { code: CONTROL_ERROR.BAD_REQUEST, message: 'must be a socket path: /path, @name or a leading NUL' };
+  }
+  const name = abstract ? normalized.slice(1) : normalized;
+  if (name.length === 0) return { code: CONTROL_ERROR.BAD_REQUEST, message: 'must name a socket after "@"' };
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x1f\x7f]/.test(name)) {
+    return { code: CONTROL_ERROR.BAD_REQUEST, message: 'must not contain control characters' };
+  }
+  const bytes = Buffer.byteLength(name);
+  const max = SUN_PATH_BYTES - 1;
+  if (bytes > max) {
+    const what = abstract ? 'an abstract name' : 'a filesystem socket path';
+    return { code: CONTROL_ERROR.PATH_TOO_LONG, message: `is ${bytes} bytes; ${what} fits in at most ${max}` };
+  }
+  return null;
+}
+
+function checkedPath(path: unknown): string {
+  if (typeof path !== 'string') return fail(CONTROL_ERROR.BAD_REQUEST, `"path" must be a string (got ${JSON.stringify(path) ?? 'nothing'})`);
+  const problem = socketAddressProblem(path);
+  if (problem) fail(problem.code, `path ${JSON.stringify(normalizeAddress(path))} ${problem.message}`);
+  return normalizeAddress(path);
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function decode(datagram: Uint8Array): string {
+  if (datagram.byteLength > MAX_REQUEST_BYTES) {
+    fail(CONTROL_ERROR.REQUEST_TOO_LARGE, `request is ${datagram.byteLength} bytes; the limit is ${MAX_REQUEST_BYTES}`);
+  }
+  let text: string;
+  try {
+    text = utf8.decode(datagram);
+  } catch {
+    return fail(CONTROL_ERROR.BAD_REQUEST, 'request is not UTF-8 text');
+  }
+  text = text.replace(/\r?\n$/, '');
+  if (text.length === 0) fail(CONTROL_ERROR.BAD_REQUEST, 'request is empty');
+  return text;
+}
+
+function parseJsonRequest(text: string): ControlRequest {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    return fail(CONTROL_ERROR.BAD_REQUEST, `request is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return fail(CONTROL_ERROR.BAD_REQUEST, 'request must be a JSON object');
+  }
+  const fields = body as Record<string, unknown>;
+  if (!('op' in fields)) fail(CONTROL_ERROR.BAD_REQUEST, 'request has no "op"');
+  const op = fields.op;
+  if (typeof op !== 'string' || !Object.hasOwn(OP_FIELDS, op)) {
+    fail(CONTROL_ERROR.UNKNOWN_OP, `unknown op ${JSON.stringify(op)}; expected subscribe, unsubscribe or stats`);
+  }
+  const allowed = OP_FIELDS[op as ControlRequest['op']];
+  const extra = Object.keys(fields).filter((k) => k !== 'op' && !allowed.includes(k));
+  if (extra.length > 0) {
+    fail(CONTROL_ERROR.BAD_REQUEST, `"${op}" does not take ${extra.map((k) => JSON.stringify(k)).join(', ')}`);
+  }
+  if (op === 'stats') return { op };
+  const path = checkedPath(fields.path);
+  if (op === 'unsubscribe') return { op, path };
+
+  const request: ControlRequest = { op: 'subscribe', path };
+  if (fields.policy !== undefined) {
+    if (typeof fields.policy !== 'string' || !POLICIES.includes(fields.policy)) {
+      fail(CONTROL_ERROR.BAD_REQUEST, `"policy" must be one of ${POLICIES.join(', ')} (got ${JSON.stringify(fields.policy)})`);
+    }
+    request.policy = fields.policy as SinkPolicy;
+  }
+  if (fields.evictAfterMs !== undefined) {
+    const ms = fields.evictAfterMs;
+    if (!Number.isSafeInteger(ms) || (ms as number) < 1) {
+      fail(CONTROL_ERROR.BAD_REQUEST, `"evictAfterMs" must be a positive integer (got ${JSON.stringify(ms)})`);
+    }
+    if (request.policy !== undefined && request.policy !== 'evict') {
+      fail(CONTROL_ERROR.BAD_REQUEST, `"evictAfterMs" only applies to policy "evict" (got policy "${request.policy}")`);
+    }
+    request.evictAfterMs = ms as number;
+  }
+  return request;
+}
+
+/** Parses one control datagram; throws MsgmuxError with a code from CONTROL_ERROR. */
+export function parseControlRequest(datagram: Uint8Array): ControlRequest {
+  const text = decode(datagram);
+  if (text.trimStart().startsWith('{')) return parseJsonRequest(text);
+  if (!/^[/@\0]/.test(text)) {
+    fail(CONTROL_ERROR.BAD_REQUEST, 'request must be a socket path (/path, @name, leading NUL) or a JSON object');
+  }
+  return { op: 'subscribe', path: checkedPath(text) };
+}
+
+/** Encodes a reply as one JSON datagram. */
+export function encodeReply(reply: ControlReply): Uint8Array {
+  return Buffer.from(JSON.stringify(reply));
+}
+
+/** The reply for a failed request: the error's own code (ERR_MSGMUX_… or an errno name) when it has one. */
+export function errorReply(err: unknown): ControlReply {
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  return {
+    ok: false,
+    error: { code: typeof code === 'string' ? code : 'ERR_MSGMUX_INTERNAL', message },
+  };
+}
