@@ -1,0 +1,84 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { nativeMissingError } from './errors';
+
+/** An opaque wrapper object owning one descriptor inside the addon. */
+export type NativeHandle = { readonly __msgmuxNativeHandle: unique symbol };
+
+/** Byte views the addon reads or writes in place (never copied). */
+type Bytes = ArrayBufferView;
+/** Human-readable address or queue name, read by C only to word an error. */
+type Target = string | undefined;
+
+/** The raw addon: one function per syscall. The classes in dgram.ts / mq.ts are the public face. */
+export interface NativeBinding {
+  close(h: NativeHandle): void;
+  fd(h: NativeHandle): number;
+
+  dgramOpen(nonBlocking: boolean): NativeHandle;
+  dgramBind(h: NativeHandle, address: Bytes, target: Target): void;
+  dgramConnect(h: NativeHandle, address: Bytes, target: Target): void;
+  dgramSend(h: NativeHandle, data: Bytes, address: Bytes | null, target: Target): number;
+  dgramSendBatch(
+    h: NativeHandle, buffer: Bytes, offsets: Int32Array, lengths: Int32Array, count: number,
+    address: Bytes | null, target: Target,
+  ): number;
+  dgramRecv(h: NativeHandle, into: Bytes, target: Target): { length: number; from: Uint8Array | null; cred?: { pid: number; uid: number; gid: number } };
+  dgramRecvBatch(
+    h: NativeHandle, into: Bytes, slotSize: number, max: number, lengths: Int32Array,
+    from: (Uint8Array | null)[] | null, target: Target,
+  ): number;
+  /** events: 1 readable, 2 writable; result adds 4 hangup, 8 error. */
+  dgramPoll(h: NativeHandle, events: number, timeoutMs: number, target: Target): number;
+  dgramSetNonBlocking(h: NativeHandle, on: boolean): void;
+  dgramSetOption(h: NativeHandle, option: number, value: number): void;
+  dgramGetOption(h: NativeHandle, option: number): number;
+  readonly SO_SNDBUF: number;
+  readonly SO_RCVBUF: number;
+  readonly SO_PASSCRED: number;
+  /** Most datagrams one sendmmsg/recvmmsg moves (UIO_MAXIOV). */
+  readonly BATCH_MAX: number;
+
+  mqOpen(name: string, oflag: number, mode: number, depth: number, messageSize: number): NativeHandle;
+  mqUnlink(name: string): void;
+  mqSend(h: NativeHandle, data: Bytes, priority: number, timeoutMs: number, target: Target): boolean;
+  mqReceive(h: NativeHandle, into: Bytes, timeoutMs: number, target: Target): { length: number; priority: number } | null;
+  mqReceiveBatch(
+    h: NativeHandle, into: Bytes, offset: number, slotSize: number, max: number, lengths: Int32Array,
+    priorities: Int32Array | null, timeoutMs: number, target: Target,
+  ): number;
+  mqAttributes(h: NativeHandle, target: Target): { depth: number; messageSize: number; current: number; nonBlocking: boolean };
+  mqSetNonBlocking(h: NativeHandle, on: boolean, target: Target): void;
+  readonly O_RDONLY: number;
+  readonly O_WRONLY: number;
+  readonly O_RDWR: number;
+  readonly O_CREAT: number;
+  readonly O_EXCL: number;
+  readonly O_NONBLOCK: number;
+}
+
+/** The package root is the nearest ancestor holding binding.gyp (works from src/ and dist/src/). */
+function packageRoot(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'binding.gyp'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(__dirname, '../../..');
+  }
+}
+
+export function bindingPath(): string {
+  return path.join(packageRoot(), 'build', 'Release', 'msgmux_native.node');
+}
+
+let loaded: NativeBinding | undefined;
+
+/** Loads the addon once per thread (each worker gets its own, context-aware instance). */
+export function nativeBinding(): NativeBinding {
+  if (loaded) return loaded;
+  const file = bindingPath();
+  try {
+    loaded = require(file) as NativeBinding;
+  } catch (err) {
+    throw nativeMissingError(file, err);
+  }
+  return loaded;
+}

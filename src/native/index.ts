@@ -1,0 +1,65 @@
+/**
+ * msgmux native binding: AF_UNIX datagram sockets and POSIX message queues
+ * for worker threads. A context-aware N-API addon (one instance per thread);
+ * it holds syscalls only — retries, backoff and address policy live in TS.
+ *
+ * Public API (stable names):
+ *
+ *   class DgramSocket                               // AF_UNIX SOCK_DGRAM, CLOEXEC
+ *     constructor(opts?: { nonBlocking?: boolean })
+ *     readonly fd: number                           // -1 after close()
+ *     readonly localAddress / remoteAddress: string | undefined
+ *     bind(address: string): void                   // '/fs/path', '@abstract' or '\0abstract'
+ *     connect(address: string): void
+ *     send(data: ArrayBufferView, address?: string): number
+ *     sendBatch(buffer: SharedArrayBuffer | ArrayBuffer | ArrayBufferView,
+ *               offsets: Int32Array, lengths: Int32Array, count: number, address?: string): number
+ *     recv(into: ArrayBufferView): { length: number; from: string | null; cred?: { pid; uid; gid } }
+ *     recvBatch(into: ArrayBufferView, slotSize: number, max: number, lengths: Int32Array,
+ *               from?: (string | null)[]): number   // max <= 1024
+ *     poll(events: { readable?; writable? }, timeoutMs: number)
+ *       : { readable: boolean; writable: boolean; hangup: boolean; error: boolean }   // -1 = forever
+ *     setNonBlocking(on: boolean): void
+ *     setSendBufferSize(n) / getSendBufferSize() / setRecvBufferSize(n) / getRecvBufferSize()
+ *     setPassCred(on: boolean): void                // recv() then reports cred
+ *     close(): void                                 // idempotent
+ *
+ *   class MessageQueue
+ *     static open(name: string, opts?: { create?; exclusive?; depth?; messageSize?; mode?;
+ *                                        nonBlocking?; read?; write? }): MessageQueue
+ *     static unlink(name: string): void
+ *     readonly name: string; readonly fd: number
+ *     send(data: ArrayBufferView, priority?: number): void
+ *     timedSend(data: ArrayBufferView, priority: number, timeoutMs: number): boolean   // false: timed out
+ *     receive(into: ArrayBufferView): { length: number; priority: number }
+ *     timedReceive(into: ArrayBufferView, timeoutMs: number): { length; priority } | null
+ *     receiveBatch(into: SharedArrayBuffer | ArrayBuffer | ArrayBufferView, offset: number,
+ *                  slotSize: number, max: number, lengths: Int32Array,
+ *                  priorities: Int32Array | null, timeoutMs: number): number
+ *     attributes(): { depth: number; messageSize: number; current: number; nonBlocking: boolean }
+ *     setNonBlocking(on: boolean): void
+ *     close(): void                                 // idempotent
+ *
+ * Errors: a failed syscall throws an Error with `code` (errno name, e.g.
+ * 'ECONNREFUSED', 'EAGAIN'), `errno`, `syscall`, `address`, and a message like
+ * `sendmmsg @msgmux/x: ECONNREFUSED (Connection refused)`. Bad arguments throw
+ * TypeError/RangeError with `code` ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE,
+ * ERR_OUT_OF_RANGE or ERR_MSGMUX_ADDRESS_TOO_LONG. A missing build throws
+ * ERR_MSGMUX_NATIVE_MISSING on first use.
+ *
+ * Threads and lifetime: create objects in the thread that uses them. A
+ * descriptor closes on close(), when its object is garbage-collected, or when
+ * its thread exits. Blocking calls block the calling thread and cannot be
+ * interrupted by worker.terminate(): give poll/timed calls a timeout and check
+ * a stop flag between calls. EINTR never reaches JS: the binding retries, and
+ * timed calls keep their original deadline.
+ */
+export { DgramSocket } from './dgram';
+export type { DgramSocketOptions, PeerCredentials, PollEvents, PollResult, ReceivedDatagram } from './dgram';
+export { MessageQueue } from './mq';
+export type { MessageQueueOpenOptions, QueueAttributes, ReceivedMessage } from './mq';
+export { decodeAddress, displayAddress, encodeAddress, isAbstractAddress, SUN_PATH_MAX } from './address';
+export { isSyscallError, NativeErrorCode } from './errors';
+export type { SyscallError } from './errors';
+export { bindingPath, nativeBinding } from './binding';
+export type { NativeBinding, NativeHandle } from './binding';
