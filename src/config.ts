@@ -240,7 +240,8 @@ function checkSinks(raw: unknown, labelOf: (i: number, sink: unknown) => string,
     if (sink.path === undefined) return void issues.push(`${where}.path is required`);
     const pathCheck = (sink.kind ?? 'static') === 'mq' ? queueName : filesystemSocket;
     const r = pathCheck(sink.path);
-    if (isProblem(r)) issues.push(`${where}.path ${r.problem}`);
+    // a flag (`--sink PATH`) is its own path; a file entry has a .path field
+    if (isProblem(r)) issues.push(`${where.startsWith('--') ? where : `${where}.path`} ${r.problem}`);
     else sinks.push(sink as SinkInput);
   });
   return sinks;

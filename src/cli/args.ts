@@ -1,0 +1,173 @@
+/**
+ * The command line, parsed and checked before anything runs.
+ *
+ *   parseCommandLine(argv: string[]): Command     argv without node and the script
+ *   usage(command?: CommandName): string          help text for one command, or all
+ *
+ * Bad input throws MsgmuxError ERR_MSGMUX_USAGE naming the flag. Only the
+ * shape of each value is checked here (a number, a size, one of a list);
+ * `start` flags go on to resolveConfig, which knows the ranges and how they
+ * combine with the config file.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { MsgmuxError } from '../errors';
+import { DEFAULT_CONFIG, SINK_POLICIES, parseSize, type ConfigInput, type SinkInput, type SinkPolicy } from '../config';
+
+export const COMMANDS = ['start', 'pub', 'sub', 'stats'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+export const SUB_FORMATS = ['text', 'hex', 'json'] as const;
+export type SubFormat = (typeof SUB_FORMATS)[number];
+
+export type Command =
+  | { command: 'help'; text: string }
+  | { command: 'start'; configFile?: string; flags: ConfigInput }
+  | { command: 'pub'; queue: string; priority: number; messages: string[] }
+  | { command: 'sub'; control: string; name?: string; policy?: SinkPolicy; count?: number; format: SubFormat }
+  | { command: 'stats'; control: string; json: boolean; watch: boolean };
+
+const USAGE: Record<CommandName, string> = {
+  start: `usage: msgmux start [options]
+Run the daemon: every message sent to the queue goes to every sink.
+  --config FILE         JSON config file; flags override it
+  --queue NAME          POSIX queue to ingest from (default ${DEFAULT_CONFIG.queue})
+  --control ADDR        control socket: @name, /path (default ${DEFAULT_CONFIG.control})
+  --sink PATH           static datagram socket sink (repeatable)
+  --mq-sink NAME        POSIX queue sink (repeatable)
+  --ring-size BYTES     ring size, a power of two: 64K … 1G (default 8M)
+  --max-message BYTES   largest message (default ${DEFAULT_CONFIG.maxMessage})
+  --queue-depth N       queue depth (default ${DEFAULT_CONFIG.queueDepth}; capped by the kernel)
+  --policy P            default sink policy: block, drop or evict (default ${DEFAULT_CONFIG.policy})`,
+  pub: `usage: msgmux pub [--queue NAME] [--priority N] [MESSAGE...]
+Publish each MESSAGE; with none, publish one message per line of stdin.
+Waits while the queue is full; never drops.
+  --queue NAME          queue to publish to (default ${DEFAULT_CONFIG.queue})
+  --priority N          0 … 31, higher is delivered first (default 0)`,
+  sub: `usage: msgmux sub [options]
+Subscribe and print every message.
+  --control ADDR        the daemon's control socket (default ${DEFAULT_CONFIG.control})
+  --name ADDR           socket to receive on (default: a unique abstract name)
+  --policy P            block, drop or evict (default: the daemon's)
+  --count N             exit after N messages
+  --format F            text, hex or json (default text)`,
+  stats: `usage: msgmux stats [--control ADDR] [--json] [--watch]
+Print the daemon's counters: messages ingested, and per sink delivered, dropped and lag.
+  --control ADDR        the daemon's control socket (default ${DEFAULT_CONFIG.control})
+  --json                one JSON object (per refresh with --watch)
+  --watch               refresh every second until interrupted`,
+};
+
+export function usage(command?: CommandName): string {
+  if (command) return USAGE[command];
+  return `usage: msgmux <command> [options]   (msgmux <command> --help for details)\n\n${COMMANDS.map((c) => USAGE[c].split('\n')[0].replace('usage: ', '  ')).join('\n')}`;
+}
+
+const str = { type: 'string' } as const;
+const many = { type: 'string', multiple: true } as const;
+const flag = { type: 'boolean' } as const;
+
+const OPTIONS = {
+  start: {
+    config: str, queue: str, control: str, sink: many, 'mq-sink': many,
+    'ring-size': str, 'max-message': str, 'queue-depth': str, policy: str,
+  },
+  pub: { queue: str, priority: str },
+  sub: { control: str, name: str, policy: str, count: str, format: str },
+  stats: { control: str, json: flag, watch: flag },
+} satisfies Record<CommandName, ParseArgsConfig['options']>;
+
+const usageError = (command: CommandName | undefined, message: string): never => {
+  const hint = command ? `msgmux ${command} --help` : 'msgmux --help';
+  throw new MsgmuxError('ERR_MSGMUX_USAGE', `${command ? `msgmux ${command}: ` : ''}${message} (see ${hint})`);
+};
+
+/** Turns a value string into T, or says what it should have been. */
+type Reader<T> = (raw: string) => T | undefined;
+const integer = (min: number, max: number): Reader<number> => (raw) => {
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  return n >= min && n <= max ? n : undefined;
+};
+const choice = <T extends string>(choices: readonly T[]): Reader<T> => (raw) =>
+  choices.includes(raw as T) ? (raw as T) : undefined;
+const bytes: Reader<number> = (raw) => parseSize(raw) ?? undefined;
+
+function read<T>(command: CommandName, name: string, raw: string | undefined, reader: Reader<T>, expected: string): T | undefined {
+  if (raw === undefined) return undefined;
+  const value = reader(raw);
+  if (value === undefined) usageError(command, `--${name} must be ${expected} (got ${JSON.stringify(raw)})`);
+  return value;
+}
+
+/** util.parseArgs with its errors turned into ours. */
+function parse<C extends CommandName>(command: C, args: string[]) {
+  try {
+    return parseArgs({ args, options: { ...OPTIONS[command], help: flag }, allowPositionals: command === 'pub', strict: true });
+  } catch (err) {
+    const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    return usageError(command, message);
+  }
+}
+
+const SIZE = 'a size like 4096, 64K or 8M';
+const POLICY = `one of ${SINK_POLICIES.join(', ')}`;
+
+function withoutUndefined<T extends object>(object: T): T {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as T;
+}
+
+export function parseCommandLine(argv: string[]): Command {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const topic = args[0] as CommandName | undefined;
+    return { command: 'help', text: usage(topic && COMMANDS.includes(topic) ? topic : undefined) };
+  }
+  if (!COMMANDS.includes(name as CommandName)) {
+    return usageError(undefined, `unknown command ${JSON.stringify(name)}; expected one of ${COMMANDS.join(', ')}`);
+  }
+  const command = name as CommandName;
+  const { values: v, positionals } = parse(command, args);
+  if (v.help) return { command: 'help', text: usage(command) };
+
+  switch (command) {
+    case 'start': {
+      const o = v as { [K in keyof typeof OPTIONS.start]?: K extends 'sink' | 'mq-sink' ? string[] : string };
+      const sinks: SinkInput[] = [
+        ...(o.sink ?? []).map((path) => ({ path, kind: 'static' as const })),
+        ...(o['mq-sink'] ?? []).map((path) => ({ path, kind: 'mq' as const })),
+      ];
+      const flags: ConfigInput = withoutUndefined({
+        queue: o.queue,
+        control: o.control,
+        ringSize: read(command, 'ring-size', o['ring-size'], bytes, SIZE),
+        maxMessage: read(command, 'max-message', o['max-message'], bytes, SIZE),
+        queueDepth: read(command, 'queue-depth', o['queue-depth'], integer(1, Number.MAX_SAFE_INTEGER), 'a positive integer'),
+        policy: read(command, 'policy', o.policy, choice(SINK_POLICIES), POLICY),
+        sinks: sinks.length > 0 ? sinks : undefined,
+      });
+      return withoutUndefined({ command, configFile: o.config, flags });
+    }
+    case 'pub': {
+      const o = v as { queue?: string; priority?: string };
+      return {
+        command,
+        queue: o.queue ?? DEFAULT_CONFIG.queue,
+        priority: read(command, 'priority', o.priority, integer(0, 31), 'an integer from 0 to 31') ?? 0,
+        messages: positionals,
+      };
+    }
+    case 'sub': {
+      const o = v as { control?: string; name?: string; policy?: string; count?: string; format?: string };
+      return withoutUndefined({
+        command,
+        control: o.control ?? DEFAULT_CONFIG.control,
+        name: o.name,
+        policy: read(command, 'policy', o.policy, choice(SINK_POLICIES), POLICY),
+        count: read(command, 'count', o.count, integer(1, Number.MAX_SAFE_INTEGER), 'a positive integer'),
+        format: read(command, 'format', o.format, choice(SUB_FORMATS), `one of ${SUB_FORMATS.join(', ')}`) ?? 'text',
+      });
+    }
+    case 'stats': {
+      const o = v as { control?: string; json?: boolean; watch?: boolean };
+      return { command, control: o.control ?? DEFAULT_CONFIG.control, json: o.json ?? false, watch: o.watch ?? false };
+    }
+  }
+}
