@@ -37,6 +37,8 @@ export const Header = {
   WRITTEN_F64_BYTE: (1 * LINE + 2) * 4,
   /** Index the next record will carry, so a writer taken over later continues the stream. */
   NEXT_INDEX: 1 * LINE + 4,
+  /** Odd while the writer publishes: a joining reader reads cursor and index as one pair. */
+  PUBLISH_VERSION: 1 * LINE + 5,
 
   /** threadId + 1 of the thread holding the writer, 0 when free. */
   WRITER_OWNER: 2 * LINE,

@@ -31,7 +31,7 @@ export class RingReader {
   private cursor: number;
   private batchStart: number;
   private batchEnd: number;
-  private expectedIndex: number | null = null;
+  private expectedIndex: number | null;
   private closed = false;
   private readonly word: number;
   private readonly batch: RecordBatch;
@@ -44,7 +44,9 @@ export class RingReader {
     readonly slot: number,
     readonly policy: ReaderPolicy,
     maxBatch: number,
+    firstIndex: number | null,
   ) {
+    this.expectedIndex = firstIndex;
     this.word = slotWord(slot);
     this.cursor = Atomics.load(ring.i32, this.word + Slot.CURSOR);
     this.batchStart = this.batchEnd = this.cursor;

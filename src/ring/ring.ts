@@ -179,10 +179,16 @@ export class Ring {
       Atomics.store(i32, w + Slot.STATE, SlotState.ACTIVE);
       Atomics.add(i32, Header.JOIN_EPOCH, 1);
       // Joined at `latest`: anything published while we joined was not ours to see, and the
-      // writer cannot have overwritten it, so start after it. `earliest` readers that lose
-      // the race with a writer that has not noticed them yet skip to the tail on first peek.
-      if (start === 'latest') Atomics.store(i32, w + Slot.CURSOR, Atomics.load(i32, Header.WRITE_CURSOR));
-      return new RingReader(this.views, slot, policy, maxBatch);
+      // writer cannot have overwritten it, so start after it — knowing the index there, so
+      // a lap before the first read is counted as lost. `earliest` readers that lose the race
+      // with a writer that has not noticed them yet skip to the tail on their first peek.
+      let firstIndex: number | null = null;
+      if (start === 'latest') {
+        const [cursor, index] = this.publishedPair();
+        Atomics.store(i32, w + Slot.CURSOR, cursor);
+        firstIndex = index;
+      }
+      return new RingReader(this.views, slot, policy, maxBatch, firstIndex);
     }
     throw new MsgmuxError('ERR_MSGMUX_RING_FULL', `all ${maxReaders} reader slots are taken`);
   }
@@ -236,6 +242,18 @@ export class Ring {
       });
     }
     return out;
+  }
+
+  /** The write cursor and the index of the record that will start there, read as one pair. */
+  private publishedPair(): [cursor: number, index: number] {
+    const { i32 } = this.views;
+    for (;;) {
+      const version = Atomics.load(i32, Header.PUBLISH_VERSION);
+      if ((version & 1) !== 0) continue;
+      const cursor = Atomics.load(i32, Header.WRITE_CURSOR);
+      const index = Atomics.load(i32, Header.NEXT_INDEX);
+      if (Atomics.load(i32, Header.PUBLISH_VERSION) === version) return [cursor, index];
+    }
   }
 
   private raiseHighWater(atLeast: number): void {

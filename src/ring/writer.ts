@@ -168,10 +168,12 @@ export class RingWriter {
 
   private publish(): void {
     const { i32, f64 } = this.ring;
-    i32[Header.NEXT_INDEX] = this.index;
     f64[Header.WRITTEN_F64_BYTE >> 3] += this.pending;
     this.pending = 0;
+    Atomics.add(i32, Header.PUBLISH_VERSION, 1);
+    Atomics.store(i32, Header.NEXT_INDEX, this.index);
     Atomics.store(i32, Header.WRITE_CURSOR, this.position);
+    Atomics.add(i32, Header.PUBLISH_VERSION, 1);
     if (Atomics.load(i32, Header.READER_WAITERS) > 0) Atomics.notify(i32, Header.WRITE_CURSOR);
   }
 
