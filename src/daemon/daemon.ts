@@ -1,0 +1,171 @@
+/**
+ * The msgmux daemon: queue → ingest → ring → one worker per sink.
+ *
+ *   const daemon = await Daemon.start(config, log);
+ *   ...
+ *   await daemon.stop();   // what was taken off the queue is delivered first
+ *
+ * The main thread only steers: it owns the registry, answers the control
+ * socket and reads counters from shared memory. Messages never pass through it.
+ */
+import path from 'node:path';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { DaemonConfig } from '../config';
+import { encodeReply, errorReply, parseControlRequest, type ControlReply, type ControlRequest } from '../control-protocol';
+import type { Logger } from '../log';
+import { DgramSocket } from '../native';
+import { Ring } from '../ring';
+import { ControlBlock } from './control-block';
+import { openQueue, type OpenedQueue } from './queue';
+import { SinkRegistry, type SinkStats } from './registry';
+import type { ControlEvent, ControlTask } from '../../workers/control';
+import type { IngestReport, IngestTask } from '../../workers/ingest';
+
+const WORKERS = path.join(__dirname, '..', '..', 'workers');
+
+export interface DaemonStats {
+  ingested: number;
+  queue: { name: string; depth: number; messageSize: number; waiting: number };
+  ring: { capacity: number; written: number };
+  sinks: SinkStats[];
+}
+
+export class Daemon {
+  private stopping: Promise<IngestReport> | null = null;
+  private readonly workersExited: Promise<unknown>;
+  private readonly ingestReport: Promise<IngestReport>;
+  /** Called once if a thread the daemon cannot run without dies; the bus is down, so exit and be restarted. */
+  onFatal: (err: Error) => void = () => undefined;
+
+  private constructor(
+    private readonly config: DaemonConfig,
+    private readonly log: Logger,
+    private readonly queue: OpenedQueue,
+    private readonly ring: Ring,
+    private readonly control: ControlBlock,
+    private readonly registry: SinkRegistry,
+    ingest: Worker,
+    controlWorker: Worker,
+    private readonly replies: DgramSocket,
+  ) {
+    this.workersExited = Promise.all([once(ingest, 'exit'), once(controlWorker, 'exit')]);
+    this.ingestReport = new Promise((resolve) => ingest.once('message', resolve));
+    for (const [name, worker] of [['ingest', ingest], ['control', controlWorker]] as const) {
+      worker.once('error', (err) => {
+        log.fatal({ thread: name, err: err.message, stack: err.stack }, `the ${name} thread failed`);
+        this.onFatal(err);
+      });
+    }
+    controlWorker.on('message', (event: ControlEvent) => {
+      if (event.type === 'request') void this.serve(event);
+    });
+  }
+
+  static async start(config: DaemonConfig, log: Logger): Promise<Daemon> {
+    const queue = openQueue(config, log);
+    const ring = Ring.create({ capacity: config.ringSize, maxReaders: config.maxSinks });
+    const control = ControlBlock.create(config.maxSinks);
+    const shape = { depth: queue.depth, messageSize: queue.messageSize, mode: config.queueMode };
+    const registry = new SinkRegistry(ring, control, shape, config.maxSinks, log);
+    for (const sink of config.sinks) {
+      await registry.add(sink).catch((err: Error) => log.warn({ sink: sink.path, err: err.message }, 'configured sink not started'));
+    }
+
+    const controlWorker = new Worker(path.join(WORKERS, 'control.js'), {
+      workerData: { control: control.buffer, address: config.control } satisfies ControlTask,
+    });
+    const [first] = (await once(controlWorker, 'message')) as [ControlEvent];
+    if (first.type === 'failed') {
+      await registry.drainAll(Date.now());
+      queue.close();
+      throw Object.assign(new Error(`cannot listen on the control socket ${config.control}: ${first.message}`), { code: first.code });
+    }
+    const ingest = new Worker(path.join(WORKERS, 'ingest.js'), {
+      workerData: { ring: ring.buffer, control: control.buffer, queue: config.queue, messageSize: queue.messageSize } satisfies IngestTask,
+    });
+    const daemon = new Daemon(config, log, queue, ring, control, registry, ingest, controlWorker, new DgramSocket({ nonBlocking: true }));
+    log.info({ queue: config.queue, control: config.control, ringSize: config.ringSize, sinks: registry.size }, 'msgmux started');
+    return daemon;
+  }
+
+  stats(): DaemonStats {
+    const { name, depth, messageSize } = this.queue;
+    return {
+      ingested: this.control.ingested,
+      queue: { name, depth, messageSize, waiting: this.queue.waiting() },
+      ring: { capacity: this.ring.capacity, written: this.ring.written },
+      sinks: this.registry.stats(),
+    };
+  }
+
+  /**
+   * Stops taking messages, delivers what the ring holds to every live sink
+   * (until the drain deadline), and releases everything. The queue stays:
+   * what publishers left in it waits for the next start.
+   */
+  stop(): Promise<IngestReport> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<IngestReport> {
+    const deadline = Date.now() + this.config.drainTimeoutMs;
+    this.log.info({ drainTimeoutMs: this.config.drainTimeoutMs }, 'stopping: draining the ring to every live sink');
+    this.control.requestControlStop();
+    this.control.requestIngestStop();
+    const giveUp = setTimeout(() => this.control.requestIngestStop(true), Math.max(0, deadline - Date.now()));
+    // A failed ingest never reports: what it counted in shared memory is all there is.
+    const failed = this.workersExited.then((): IngestReport => ({ ingested: this.control.ingested, abandoned: 0 }));
+    const ingested = await Promise.race([this.ingestReport, failed]);
+    clearTimeout(giveUp);
+    await this.registry.drainAll(deadline);
+    await this.workersExited;
+    this.replies.close();
+    this.queue.close();
+    const fields = { ingested: ingested.ingested, abandoned: ingested.abandoned, queueWaiting: this.queue.waitingAtClose };
+    if (ingested.abandoned > 0) this.log.error(fields, 'stopped; the drain deadline passed before every accepted message was written');
+    else this.log.info(fields, 'stopped');
+    return ingested;
+  }
+
+  private async serve(event: Extract<ControlEvent, { type: 'request' }>): Promise<void> {
+    const who = { from: event.from, uid: event.cred?.uid, pid: event.cred?.pid };
+    let reply: ControlReply;
+    try {
+      const request = parseControlRequest(event.data);
+      reply = await this.handle(request);
+      this.log.info({ ...who, op: request.op, path: 'path' in request ? request.path : undefined }, 'control request');
+    } catch (err) {
+      reply = errorReply(err);
+      this.log.warn({ ...who, err: (err as Error).message, code: (err as { code?: string }).code }, 'control request refused');
+    }
+    if (event.from === null) return; // an unbound sender has no address to answer
+    try {
+      this.replies.send(encodeReply(reply), event.from);
+    } catch (err) {
+      this.log.debug({ ...who, err: (err as Error).message }, 'could not send the reply');
+    }
+  }
+
+  private async handle(request: ControlRequest): Promise<ControlReply> {
+    if (this.stopping) return errorReply(Object.assign(new Error('msgmux is stopping'), { code: 'ERR_MSGMUX_STOPPING' }));
+    switch (request.op) {
+      case 'subscribe': {
+        const existing = this.registry.has(request.path);
+        await this.registry.add({
+          path: request.path,
+          kind: 'dynamic',
+          policy: request.policy ?? this.config.policy,
+          evictAfterMs: request.evictAfterMs ?? this.config.evictAfterMs,
+        });
+        return { ok: true, op: 'subscribe', path: request.path, existing };
+      }
+      case 'unsubscribe':
+        await this.registry.remove(request.path);
+        return { ok: true, op: 'unsubscribe', path: request.path };
+      case 'stats':
+        return { ok: true, op: 'stats', ...this.stats() };
+    }
+  }
+}

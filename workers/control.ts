@@ -1,0 +1,74 @@
+/**
+ * The control socket's receiver. It blocks in poll(2), so it cannot also
+ * serve its own event loop: it only receives and forwards each datagram,
+ * with the sender's address and kernel-checked credentials, to the main
+ * thread, which parses, decides and replies. Input is never trusted here.
+ */
+import { unlinkSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { DgramSocket } from '../src/native';
+import { ControlBlock } from '../src/daemon/control-block';
+import { hasCode } from '../src/errors';
+import { MAX_REQUEST_BYTES } from '../src/control-protocol';
+
+export interface ControlTask {
+  control: SharedArrayBuffer;
+  address: string;
+}
+
+export type ControlEvent =
+  | { type: 'listening' }
+  | { type: 'request'; data: Uint8Array; from: string | null; cred: { pid: number; uid: number; gid: number } | null }
+  | { type: 'failed'; code: string; message: string };
+
+const POLL_MS = 100;
+
+/** Binds, replacing a filesystem socket that nobody listens on any more (left by a crash). */
+function bindControl(address: string): DgramSocket {
+  const socket = new DgramSocket();
+  try {
+    socket.bind(address);
+  } catch (err) {
+    if (!hasCode(err, 'EADDRINUSE') || !address.startsWith('/')) throw err;
+    const probe = new DgramSocket();
+    try {
+      probe.connect(address);
+      throw err; // somebody answers there: another daemon owns it
+    } catch (probeErr) {
+      if (probeErr === err || !hasCode(probeErr, 'ECONNREFUSED')) throw err;
+    } finally {
+      probe.close();
+    }
+    unlinkSync(address);
+    socket.bind(address);
+  }
+  socket.setPassCred(true);
+  return socket;
+}
+
+function serve(task: ControlTask): void {
+  const control = new ControlBlock(task.control);
+  const post = (event: ControlEvent): void => parentPort!.postMessage(event);
+  let socket: DgramSocket;
+  try {
+    socket = bindControl(task.address);
+  } catch (err) {
+    const { code = 'ERR_MSGMUX_CONTROL', message = String(err) } = err as { code?: string; message?: string };
+    return post({ type: 'failed', code, message });
+  }
+  post({ type: 'listening' });
+  // One byte more than a request may be, so an oversized datagram is seen as such, not truncated to fit.
+  const buffer = new Uint8Array(MAX_REQUEST_BYTES + 1);
+  try {
+    while (!control.controlStopRequested) {
+      if (!socket.poll({ readable: true }, POLL_MS).readable) continue;
+      const got = socket.recv(buffer);
+      post({ type: 'request', data: buffer.slice(0, Math.min(got.length, buffer.length)), from: got.from, cred: got.cred ?? null });
+    }
+  } finally {
+    socket.close();
+    if (task.address.startsWith('/')) unlinkSync(task.address);
+  }
+}
+
+serve(workerData as ControlTask);

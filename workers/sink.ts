@@ -1,0 +1,170 @@
+/**
+ * A sink worker: drains the ring to one sink until told to stop.
+ *
+ * Runs as a piscina task that owns its thread for the sink's whole life.
+ * Gating sinks (`block`, `evict`) send straight out of the ring (sendmmsg on
+ * the ring's own regions) and release only after the kernel took the bytes,
+ * so a slow sink holds the ring back — that is the backpressure. A `drop`
+ * sink copies first and releases at once: it never gates, and a lap shows up
+ * as loss. A static sink that is absent keeps draining and counts what it
+ * could not deliver, so it never stalls the bus; it reconnects when it can.
+ */
+import { Ring, type RecordBatch, type RingReader } from '../src/ring';
+import { hasCode } from '../src/errors';
+import { ControlBlock, SinkState, StopRequest, type SinkEntry } from '../src/daemon/control-block';
+import { createTarget, isGone, type QueueShape, type SinkTarget } from '../src/daemon/targets';
+import type { Sink } from '../src/daemon/sink-spec';
+
+export interface SinkTask {
+  ring: SharedArrayBuffer;
+  control: SharedArrayBuffer;
+  index: number;
+  sink: Sink;
+  queueShape: QueueShape;
+}
+
+export interface SinkOutcome {
+  reason: 'stopped' | 'gone' | 'evicted' | 'failed';
+  error?: { code: string; message: string };
+}
+
+const MAX_BATCH = 256;
+const PEEK_WAIT_MS = 100;
+const SEND_WAIT_MS = 100;
+const MAX_BACKOFF_MS = 64;
+const RECONNECT_EVERY_MS = 250;
+
+class SinkGone extends Error {}
+
+class Drain {
+  private readonly source: Uint8Array;
+  private readonly scratch: Uint8Array;
+  private readonly scratchOffsets = new Int32Array(MAX_BATCH);
+  private lastConnectAttempt = 0;
+
+  constructor(
+    ring: Ring,
+    private readonly reader: RingReader,
+    private readonly target: SinkTarget,
+    private readonly entry: SinkEntry,
+    private readonly task: SinkTask,
+  ) {
+    this.source = new Uint8Array(ring.buffer);
+    // Every record came off the queue, so none is larger than the queue's message size.
+    const slot = (task.queueShape.messageSize + 7) & ~7;
+    this.scratch = reader.policy === 'drop' ? new Uint8Array(MAX_BATCH * slot) : new Uint8Array(0);
+  }
+
+  /** Connects, marking the sink reachable; an absent dynamic sink is gone. */
+  tryConnect(): void {
+    this.lastConnectAttempt = Date.now();
+    try {
+      this.target.connect();
+      this.entry.setReachable(true);
+    } catch (err) {
+      if (!isGone(err)) throw err;
+      this.entry.setReachable(false);
+      if (this.task.sink.kind === 'dynamic') throw new SinkGone();
+    }
+  }
+
+  run(): SinkOutcome['reason'] {
+    for (;;) {
+      const stop = this.entry.stop;
+      if (stop === StopRequest.NOW) return 'stopped';
+      if (!this.entry.reachable && Date.now() - this.lastConnectAttempt >= RECONNECT_EVERY_MS) this.tryConnect();
+      const batch = this.reader.peekSync(MAX_BATCH, PEEK_WAIT_MS);
+      if (batch.count === 0) {
+        if (stop === StopRequest.DRAIN) return 'stopped';
+        continue;
+      }
+      if (!this.entry.reachable) {
+        const count = batch.count;
+        this.reader.release();
+        this.entry.count(0, count);
+      } else if (this.reader.policy === 'drop') {
+        this.deliverCopy(batch);
+      } else {
+        const [sent, dropped] = this.deliver(this.source, batch.offsets, batch.lengths, batch.count);
+        this.reader.release();
+        this.entry.count(sent, dropped);
+      }
+    }
+  }
+
+  /** A lossy sink copies the batch out, releases it, and sends only what was intact. */
+  private deliverCopy(batch: RecordBatch): void {
+    let at = 0;
+    for (let k = 0; k < batch.count; k++) {
+      this.scratch.set(this.source.subarray(batch.offsets[k], batch.offsets[k] + batch.lengths[k]), at);
+      this.scratchOffsets[k] = at;
+      at += (batch.lengths[k] + 7) & ~7;
+    }
+    const count = batch.count;
+    const lengths = batch.lengths.slice(0, count);
+    const intactFrom = this.reader.release();
+    const [sent, dropped] = this.deliver(this.scratch, this.scratchOffsets.subarray(intactFrom), lengths.subarray(intactFrom), count - intactFrom);
+    this.entry.count(sent, dropped);
+  }
+
+  /**
+   * Sends every record, waiting for room as long as it takes. A wake-up that
+   * sent nothing backs off (1 ms doubling to 64 ms) so a hung sink costs no CPU.
+   * Returns [sent, dropped]; a record the sink can never take (too large) is dropped.
+   */
+  private deliver(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number): [number, number] {
+    let sent = 0;
+    let dropped = 0;
+    let backoff = 0;
+    while (sent + dropped < count) {
+      if (this.entry.stop === StopRequest.NOW) break;
+      const done = sent + dropped;
+      try {
+        const n = this.target.send(source, offsets.subarray(done), lengths.subarray(done), count - done, SEND_WAIT_MS);
+        if (n > 0) {
+          sent += n;
+          backoff = 0;
+          continue;
+        }
+      } catch (err) {
+        if (hasCode(err, 'EMSGSIZE')) {
+          dropped++;
+          continue;
+        }
+        if (!isGone(err)) throw err;
+        this.entry.setReachable(false);
+        if (this.task.sink.kind === 'dynamic') throw new SinkGone();
+        return [sent, count - sent];
+      }
+      backoff = Math.min(MAX_BACKOFF_MS, Math.max(1, backoff * 2));
+      this.entry.napUnlessStopped(backoff);
+    }
+    return [sent, dropped];
+  }
+}
+
+export default function drainToSink(task: SinkTask): SinkOutcome {
+  const ring = Ring.attach(task.ring);
+  const entry = new ControlBlock(task.control).sink(task.index);
+  const { sink } = task;
+  const target = createTarget(sink.kind, sink.path, task.queueShape);
+  let reader: RingReader | null = null;
+  try {
+    reader = ring.reader({ start: 'latest', policy: sink.policy, evictAfterMs: sink.evictAfterMs, maxBatch: MAX_BATCH });
+    entry.slot = reader.slot;
+    const drain = new Drain(ring, reader, target, entry, task);
+    drain.tryConnect();
+    entry.state = SinkState.JOINED;
+    return { reason: drain.run() };
+  } catch (err) {
+    if (err instanceof SinkGone) return { reason: 'gone' };
+    if (hasCode(err, 'ERR_MSGMUX_READER_EVICTED')) return { reason: 'evicted' };
+    const { code = 'ERR_MSGMUX_SINK_FAILED', message = String(err) } = err as { code?: string; message?: string };
+    return { reason: 'failed', error: { code, message } };
+  } finally {
+    entry.setReachable(false);
+    reader?.close();
+    target.close();
+    entry.state = SinkState.DONE;
+  }
+}
