@@ -132,3 +132,12 @@ export function checkRecord(bytes: Uint8Array): number {
 export function openFdCount(): number {
   return fs.readdirSync('/proc/self/fd').length;
 }
+
+/** Yields to the event loop until `done()` holds; `timeoutMs` only bounds a hang. */
+export async function waitUntil(done: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`condition not reached within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
