@@ -1,0 +1,125 @@
+/**
+ * A program's subscription to the bus:
+ *
+ *   const sub = await Subscriber.connect({ policy: 'block' });
+ *   for await (const message of sub) { ... }
+ *   await sub.close();
+ *
+ * It binds its own abstract socket (in a receiving thread: the binding's
+ * calls block), registers it with the daemon, and hands messages out in
+ * order. If the process ends without close(), the daemon sees the socket
+ * gone (ECONNREFUSED) and removes the sink by itself.
+ */
+import path from 'node:path';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { SinkPolicy } from './config';
+import { DEFAULT_CONTROL, controlCall, uniqueAbstractName } from './control-client';
+import { MsgmuxError } from './errors';
+import { IN_FLIGHT, STOP, type SubscriberEvent, type SubscriberTask } from './subscriber-protocol';
+
+export interface SubscriberOptions {
+  /** The daemon's control socket (default `@msgmux/control`). */
+  control?: string;
+  /** Address to receive on (default: a unique abstract name). */
+  name?: string;
+  policy?: SinkPolicy;
+  evictAfterMs?: number;
+  /** Largest message expected (default 8192, the daemon's default); longer ones are counted as truncated. */
+  maxMessage?: number;
+}
+
+const RECEIVER = path.join(__dirname, '..', 'workers', 'subscriber.js');
+
+export class Subscriber implements AsyncIterable<Uint8Array> {
+  /** Messages that arrived longer than maxMessage and were cut. */
+  truncated = 0;
+  private readonly pending: Uint8Array[][] = [];
+  private wake: (() => void) | null = null;
+  private closed = false;
+  private failure: Error | null = null;
+
+  private constructor(
+    readonly name: string,
+    private readonly control: string,
+    worker: Worker,
+    private readonly exited: Promise<unknown>,
+    private readonly flags: Int32Array,
+  ) {
+    worker.on('message', (event: SubscriberEvent) => {
+      if (event.type !== 'messages') return;
+      this.truncated += event.truncated;
+      this.pending.push(event.messages);
+      this.notify();
+    });
+    worker.once('error', (err) => {
+      this.failure = err;
+      this.notify();
+    });
+  }
+
+  static async connect(options: SubscriberOptions = {}): Promise<Subscriber> {
+    const control = options.control ?? DEFAULT_CONTROL;
+    const name = options.name ?? uniqueAbstractName('sub');
+    const flags = new Int32Array(new SharedArrayBuffer(8));
+    const task: SubscriberTask = { name, maxMessage: options.maxMessage ?? 8192, flags };
+    const worker = new Worker(RECEIVER, { workerData: task });
+    const exited = once(worker, 'exit');
+    const [first] = (await once(worker, 'message')) as [SubscriberEvent];
+    if (first.type === 'failed') {
+      throw new MsgmuxError(first.code, `cannot bind ${name}: ${first.message}`);
+    }
+    const subscriber = new Subscriber(name, control, worker, exited, flags);
+    try {
+      const request = { op: 'subscribe', path: name, policy: options.policy, evictAfterMs: options.evictAfterMs };
+      await controlCall(control, JSON.parse(JSON.stringify(request)) as object);
+    } catch (err) {
+      await subscriber.stopReceiving();
+      throw err;
+    }
+    return subscriber;
+  }
+
+  /** The next batch of messages in arrival order; [] once closed. */
+  async nextBatch(): Promise<Uint8Array[]> {
+    for (;;) {
+      const batch = this.pending.shift();
+      if (batch) {
+        Atomics.sub(this.flags, IN_FLIGHT, 1);
+        Atomics.notify(this.flags, IN_FLIGHT);
+        return batch;
+      }
+      if (this.failure) throw this.failure;
+      if (this.closed) return [];
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    for (;;) {
+      const batch = await this.nextBatch();
+      if (batch.length === 0) return;
+      yield* batch;
+    }
+  }
+
+  /** Unsubscribes (best effort: the daemon also notices a closed socket) and stops receiving. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await controlCall(this.control, { op: 'unsubscribe', path: this.name }, { timeoutMs: 2000 }).catch(() => undefined);
+    await this.stopReceiving();
+    this.notify();
+  }
+
+  private async stopReceiving(): Promise<void> {
+    Atomics.store(this.flags, STOP, 1);
+    Atomics.notify(this.flags, IN_FLIGHT);
+    await this.exited;
+  }
+
+  private notify(): void {
+    this.wake?.();
+    this.wake = null;
+  }
+}
