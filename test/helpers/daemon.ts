@@ -1,0 +1,123 @@
+/**
+ * Real daemon processes for end-to-end tests: unique queue and control
+ * names per test, and cleanup that runs even when the test fails
+ * (`using`-style: call `cleanup()` from `t.after`).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { MessageQueue } from 'msgmux/native';
+
+export const ROOT = path.join(__dirname, '..', '..', '..');
+export const BIN = path.join(ROOT, 'bin', 'msgmux');
+export const SINK_PROCESS = path.join(__dirname, '..', 'fixtures', 'sink-process.js');
+
+let counter = 0;
+/** A name no other test (or run) uses: `/msgmux-test-<pid>-<n>-<role>`. */
+export const uniqueName = (role: string): string => `msgmux-test-${process.pid}-${++counter}-${role}`;
+
+export interface Proc {
+  child: ChildProcess;
+  stdout: string[];
+  stderr: string[];
+  /** Resolves with the exit code (or signal name). */
+  exited: Promise<number | string>;
+  /** Resolves once a stderr line satisfies `match`. */
+  waitFor(match: (line: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
+}
+
+export function run(command: string, args: string[], options: { input?: string } = {}): Proc {
+  const child = spawn(process.execPath, [command, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const watchers: { match: (line: string) => boolean; resolve: (line: string) => void }[] = [];
+  const lines = (into: string[], notify: boolean) => {
+    let partial = '';
+    return (chunk: Buffer) => {
+      const parts = (partial + chunk.toString('utf8')).split('\n');
+      partial = parts.pop()!;
+      for (const line of parts) {
+        into.push(line);
+        if (notify) for (const w of watchers.splice(0)) (w.match(line) ? w.resolve(line) : watchers.push(w));
+      }
+    };
+  };
+  child.stdout!.on('data', lines(stdout, false));
+  child.stderr!.on('data', lines(stderr, true));
+  if (options.input !== undefined) child.stdin!.end(options.input);
+  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
+  const waitFor = (match: (line: string) => boolean, what: string, timeoutMs = 15_000): Promise<string> => {
+    const seen = stderr.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; stderr:\n${stderr.join('\n')}`)), timeoutMs);
+      watchers.push({ match, resolve: (line) => (clearTimeout(timer), resolve(line)) });
+      void exited.then((code) => (clearTimeout(timer), reject(new Error(`exited (${code}) before ${what}; stderr:\n${stderr.join('\n')}`))));
+    });
+  };
+  return { child, stdout, stderr, exited, waitFor };
+}
+
+/** A log line (pino JSON) whose msg starts with `text`. */
+export const logged = (text: string) => (line: string): boolean => {
+  try {
+    return (JSON.parse(line) as { msg?: string }).msg?.startsWith(text) ?? false;
+  } catch {
+    return false;
+  }
+};
+
+export interface DaemonUnderTest extends Proc {
+  queue: string;
+  control: string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | string>;
+}
+
+export async function startDaemon(queue: string, control: string, extra: string[] = []): Promise<DaemonUnderTest> {
+  const proc = run(BIN, ['start', '--queue', queue, '--control', control, ...extra]);
+  await proc.waitFor(logged('msgmux started'), 'the daemon to start');
+  return {
+    ...proc,
+    queue,
+    control,
+    stop: async () => {
+      proc.child.kill('SIGTERM');
+      return proc.exited;
+    },
+  };
+}
+
+/** Starts a sink process and waits until it is ready (bound, registered). */
+export async function startSink(args: string[]): Promise<Proc & { result(): Promise<{ received: string[] }> }> {
+  const proc = run(SINK_PROCESS, args);
+  await proc.waitFor((line) => line === 'ready', 'the sink to be ready');
+  return {
+    ...proc,
+    result: async () => {
+      await proc.exited;
+      const last = proc.stdout.filter((line) => line.startsWith('{')).pop();
+      if (!last) throw new Error(`sink printed no result; stderr:\n${proc.stderr.join('\n')}`);
+      return JSON.parse(last) as { received: string[] };
+    },
+  };
+}
+
+/** Kills whatever is still running and removes the queues; safe to call twice. */
+export function cleanup(procs: Proc[], queues: string[]): void {
+  for (const proc of procs) if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');
+  for (const queue of queues) {
+    try {
+      MessageQueue.unlink(queue);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Publishes `lines` through the real CLI (`msgmux pub`, one message per stdin line). */
+export async function publish(queue: string, lines: string[], extra: string[] = []): Promise<void> {
+  const proc = run(BIN, ['pub', '--queue', queue, ...extra], { input: lines.map((line) => line + '\n').join('') });
+  const code = await proc.exited;
+  if (code !== 0) throw new Error(`msgmux pub exited ${code}: ${proc.stderr.join('\n')}`);
+}
