@@ -1,6 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import PosixMQ from 'posix-mq';
 import { Publisher, closeMq } from '../src/publisher';
 import { pub } from '../src/cli/pub';
@@ -145,7 +146,7 @@ function consumer(queue: string, count: number): Promise<string[]> {
     }
     mq.close();
     process.stdout.write(JSON.stringify(out));`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'], cwd: join(__dirname, '..', '..') });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   return new Promise((resolve, reject) => {
