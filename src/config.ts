@@ -3,10 +3,9 @@
  *
  *   DEFAULT_CONFIG: DaemonConfig
  *   loadConfigFile(file: string): unknown                    (ERR_MSGMUX_CONFIG)
- *   validateConfig(raw: unknown, label = 'config'): DaemonConfig (ERR_MSGMUX_CONFIG)
+ *   validateConfig(raw: unknown): DaemonConfig              (ERR_MSGMUX_CONFIG)
  *   resolveConfig({ file?, flags }): DaemonConfig            flags override the file
  *   parseSize('8M' | '64K' | '4096' | 4096): number          (null when malformed)
- *   queueNameProblem(name): string | null                    POSIX mq name rules
  *   minRingSize(maxMessage): number                          smallest ring for a message size
  *
  * Validation collects every problem, each naming its field
@@ -20,6 +19,7 @@
 import { readFileSync } from 'node:fs';
 import { MsgmuxError } from './errors';
 import { socketAddressProblem } from './control-protocol';
+import { HARD_MSGMAX, HARD_MSGSIZEMAX, queueNameProblem } from './queue-limits';
 
 export const SINK_POLICIES = ['block', 'drop', 'evict'] as const;
 export type SinkPolicy = (typeof SINK_POLICIES)[number];
@@ -83,14 +83,9 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze({
 export const RING_RECORD_HEADER_BYTES = 8;
 export const MIN_RING_SIZE = 64 * 1024;
 export const MAX_RING_SIZE = 1024 * 1024 * 1024;
-/** Linux's ceilings for mq_maxmsg and mq_msgsize (HARD_MSGMAX, HARD_MSGSIZEMAX). */
-const HARD_MSGMAX = 65536;
-const HARD_MSGSIZEMAX = 16 * 1024 * 1024;
-const NAME_MAX = 255;
 
 export function minRingSize(maxMessage: number): number {
-  const record = Math.ceil((RING_RECORD_HEADER_BYTES + maxMessage) / 8) * 8;
-  return 4 * record;
+  return 4 * Math.ceil((RING_RECORD_HEADER_BYTES + maxMessage) / 8) * 8;
 }
 
 const SIZE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
@@ -104,24 +99,11 @@ export function parseSize(value: string | number): number | null {
   return Number.isSafeInteger(bytes) ? bytes : null;
 }
 
-/** Why `name` is not a POSIX message queue name, or null when it is one. */
-export function queueNameProblem(name: string): string | null {
-  if (!name.startsWith('/')) return 'must start with "/"';
-  if (name.length === 1) return 'needs a name after "/"';
-  if (name.indexOf('/', 1) !== -1) return 'must not contain "/" after the first character';
-  if (name.includes('\0')) return 'must not contain NUL';
-  if (Buffer.byteLength(name) - 1 > NAME_MAX) return `must be at most ${NAME_MAX} bytes after "/"`;
-  return null;
-}
-
-// --- table-driven validation -------------------------------------------------
-
 /** A field validator: returns the parsed value, or a problem ("must be ...") as { problem }. */
 type Check<T> = (value: unknown) => T | { problem: string };
 
 const shown = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value) : String(value));
-const isProblem = (r: unknown): r is { problem: string } =>
-  typeof r === 'object' && r !== null && 'problem' in r;
+const isProblem = (r: unknown): r is { problem: string } => typeof r === 'object' && r !== null && 'problem' in r;
 
 function integer(min: number, max: number): Check<number> {
   return (v) =>
@@ -139,10 +121,8 @@ function size(min: number, max: number): Check<number> {
   };
 }
 
-function oneOf<T extends string>(choices: readonly T[]): Check<T> {
-  return (v) =>
-    choices.includes(v as T) ? (v as T) : { problem: `must be one of ${choices.join(', ')} (got ${shown(v)})` };
-}
+const oneOf = <T extends string>(choices: readonly T[]): Check<T> => (v) =>
+  choices.includes(v as T) ? (v as T) : { problem: `must be one of ${choices.join(', ')} (got ${shown(v)})` };
 
 function text(problemOf: (s: string) => string | null): Check<string> {
   return (v) => {
@@ -193,6 +173,13 @@ const SINK_FIELDS: { [K in keyof SinkSpec]: Check<SinkSpec[K]> } = {
   evictAfterMs: integer(1, MS_MAX),
 };
 
+/** Where values come from, for naming them: `config.sinks[2].policy` or `--queue-depth`. */
+type Source = 'config' | 'flags';
+const kebab = (key: string) => '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+const fieldName = (source: Source, key: string) => (source === 'flags' ? kebab(key) : `config.${key}`);
+const sinkName = (source: Source, i: number, sink: Partial<SinkInput> | undefined) =>
+  source === 'flags' ? `${sink?.kind === 'mq' ? '--mq-sink' : '--sink'} ${shown(sink?.path)}` : `config.sinks[${i}]`;
+
 /** Checks each known field of `raw` against `table`; unknown keys are problems too. */
 function checkFields<T extends object>(
   raw: unknown,
@@ -200,23 +187,18 @@ function checkFields<T extends object>(
   where: string,
   nameOf: (key: string) => string,
   issues: string[],
-  checkedElsewhere: readonly string[] = [],
 ): Partial<T> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     issues.push(`${where} must be an object (got ${Array.isArray(raw) ? 'an array' : shown(raw)})`);
     return {};
   }
   const out: Partial<T> = {};
-  const unknown: string[] = [];
+  const unknown = Object.keys(raw).filter((key) => !Object.hasOwn(table, key));
   for (const [key, value] of Object.entries(raw)) {
-    if (checkedElsewhere.includes(key)) continue;
-    const check = (table as Record<string, Check<unknown>>)[key];
-    if (!Object.hasOwn(table, key)) unknown.push(key);
-    else if (value !== undefined) {
-      const r = check(value);
-      if (isProblem(r)) issues.push(`${nameOf(key)} ${r.problem}`);
-      else (out as Record<string, unknown>)[key] = r;
-    }
+    if (value === undefined || !Object.hasOwn(table, key)) continue;
+    const r = (table as Record<string, Check<unknown>>)[key](value);
+    if (isProblem(r)) issues.push(`${nameOf(key)} ${r.problem}`);
+    else (out as Record<string, unknown>)[key] = r;
   }
   if (unknown.length > 0) {
     const known = Object.keys(table).join(', ');
@@ -225,65 +207,53 @@ function checkFields<T extends object>(
   return out;
 }
 
-function checkSinks(raw: unknown, labelOf: (i: number, sink: unknown) => string, issues: string[]): SinkInput[] {
+function checkSinks(raw: unknown, source: Source, issues: string[]): SinkInput[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) {
-    issues.push(`${labelOf(-1, raw)} must be an array (got ${shown(raw)})`);
+    issues.push(`${fieldName(source, 'sinks')} must be an array (got ${shown(raw)})`);
     return [];
   }
   const sinks: SinkInput[] = [];
   raw.forEach((entry, i) => {
-    const where = labelOf(i, entry);
+    const where = sinkName(source, i, entry);
     const before = issues.length;
     const sink = checkFields<SinkSpec>(entry, SINK_FIELDS, where, (k) => `${where}.${k}`, issues);
     if (issues.length > before) return;
     if (sink.path === undefined) return void issues.push(`${where}.path is required`);
-    const pathCheck = (sink.kind ?? 'static') === 'mq' ? queueName : filesystemSocket;
-    const r = pathCheck(sink.path);
+    const r = (sink.kind === 'mq' ? queueName : filesystemSocket)(sink.path);
     // a flag (`--sink PATH`) is its own path; a file entry has a .path field
-    if (isProblem(r)) issues.push(`${where.startsWith('--') ? where : `${where}.path`} ${r.problem}`);
+    if (isProblem(r)) issues.push(`${source === 'flags' ? where : `${where}.path`} ${r.problem}`);
     else sinks.push(sink as SinkInput);
   });
   return sinks;
 }
 
-const kebab = (key: string) => '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
-
-function checkInput(raw: unknown, label: string, issues: string[]): { fields: ConfigInput; sinks: SinkInput[] } {
-  const asFlags = label === 'flags';
-  const nameOf = asFlags ? kebab : (key: string) => `${label}.${key}`;
-  const fields = checkFields<Omit<DaemonConfig, 'sinks'>>(raw, TOP_LEVEL, label, nameOf, issues, ['sinks']);
-  const rawSinks = typeof raw === 'object' && raw !== null ? (raw as { sinks?: unknown }).sinks : undefined;
-  const sinkLabel = asFlags
-    ? (i: number, s: unknown) => {
-        const sink = s as SinkInput | undefined;
-        return i < 0 ? '--sink' : `${sink?.kind === 'mq' ? '--mq-sink' : '--sink'} ${shown(sink?.path)}`;
-      }
-    : (i: number) => (i < 0 ? `${label}.sinks` : `${label}.sinks[${i}]`);
-  return { fields, sinks: checkSinks(rawSinks, sinkLabel, issues) };
+function checkSource(raw: unknown, source: Source, issues: string[]): { fields: ConfigInput; sinks: SinkInput[] } {
+  const isObject = typeof raw === 'object' && raw !== null && !Array.isArray(raw);
+  const { sinks, ...rest } = isObject ? (raw as Record<string, unknown>) : {};
+  const fields = checkFields<Omit<DaemonConfig, 'sinks'>>(isObject ? rest : raw, TOP_LEVEL, source, (k) => fieldName(source, k), issues);
+  return { fields, sinks: checkSinks(sinks, source, issues) };
 }
 
 /** Cross-field rules and defaults, once every source is merged. */
-function finish(fields: ConfigInput, sinks: SinkInput[], issues: string[], label: string): DaemonConfig {
+function finish(fields: ConfigInput, sinks: SinkInput[], issues: string[]): DaemonConfig {
   const config: DaemonConfig = { ...DEFAULT_CONFIG, ...fields, sinks: [] };
   const needed = minRingSize(config.maxMessage);
   if (config.ringSize < needed) {
     issues.push(
-      `${label}.ringSize (${config.ringSize}) must be at least 4 × (maxMessage + ${RING_RECORD_HEADER_BYTES}-byte record header) = ${needed} bytes ` +
+      `ringSize (${config.ringSize}) must be at least 4 × (maxMessage + ${RING_RECORD_HEADER_BYTES}-byte record header) = ${needed} bytes ` +
         `for maxMessage ${config.maxMessage}: raise ringSize to a power of two ≥ ${needed} or lower maxMessage`,
     );
   }
-  const seen = new Map<string, number>();
-  sinks.forEach((sink, i) => {
+  const seen = new Map<string, string>();
+  for (const sink of sinks) {
     const kind = sink.kind ?? 'static';
     const key = `${kind}:${sink.path}`;
-    if (seen.has(key)) issues.push(`${label}.sinks[${i}].path ${shown(sink.path)} repeats sinks[${seen.get(key)}]`);
-    seen.set(key, i);
+    if (seen.has(key)) issues.push(`${kind} sink ${shown(sink.path)} is listed twice`);
+    seen.set(key, sink.path);
     config.sinks.push({ path: sink.path, kind, policy: sink.policy ?? config.policy, evictAfterMs: sink.evictAfterMs ?? config.evictAfterMs });
-  });
-  if (config.sinks.length > config.maxSinks) {
-    issues.push(`${label}.sinks lists ${config.sinks.length} sinks but maxSinks is ${config.maxSinks}`);
   }
+  if (config.sinks.length > config.maxSinks) issues.push(`${config.sinks.length} sinks are listed but maxSinks is ${config.maxSinks}`);
   return config;
 }
 
@@ -309,21 +279,21 @@ export function loadConfigFile(file: string): unknown {
 }
 
 /** Validates a parsed config object (from a file) and fills in defaults. */
-export function validateConfig(raw: unknown, label = 'config'): DaemonConfig {
+export function validateConfig(raw: unknown): DaemonConfig {
   const issues: string[] = [];
-  const { fields, sinks } = checkInput(raw, label, issues);
-  const config = finish(fields, sinks, issues, label);
+  const { fields, sinks } = checkSource(raw, 'config', issues);
+  const config = finish(fields, sinks, issues);
   throwIfAny(issues, 'invalid configuration');
   return config;
 }
 
 /** Defaults, then the file (if any), then the flags; sinks from both are kept. */
 export function resolveConfig(options: { file?: string; flags?: ConfigInput }): DaemonConfig {
+  const { file, flags = {} } = options;
   const issues: string[] = [];
-  const fromFile = options.file !== undefined ? checkInput(loadConfigFile(options.file), 'config', issues) : { fields: {}, sinks: [] };
-  const fromFlags = checkInput(options.flags ?? {}, 'flags', issues);
-  throwIfAny(issues, options.file !== undefined ? `invalid configuration (${options.file} and flags)` : 'invalid flags');
-  const config = finish({ ...fromFile.fields, ...fromFlags.fields }, [...fromFile.sinks, ...fromFlags.sinks], issues, 'config');
-  throwIfAny(issues, 'invalid configuration');
+  const fromFile = file !== undefined ? checkSource(loadConfigFile(file), 'config', issues) : { fields: {}, sinks: [] };
+  const fromFlags = checkSource(flags, 'flags', issues);
+  const config = finish({ ...fromFile.fields, ...fromFlags.fields }, [...fromFile.sinks, ...fromFlags.sinks], issues);
+  throwIfAny(issues, file !== undefined ? `invalid configuration (${file} and flags)` : 'invalid flags');
   return config;
 }

@@ -31,7 +31,8 @@
  */
 import PosixMQ from 'posix-mq';
 import { MsgmuxError } from './errors';
-import { DEFAULT_CONFIG, queueNameProblem } from './config';
+import { DEFAULT_CONFIG } from './config';
+import { queueNameProblem } from './queue-limits';
 
 const O_WRONLY = 0o1;
 const O_NONBLOCK = 0o4000;

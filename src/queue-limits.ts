@@ -6,6 +6,7 @@
  *   hasCapSysResource(procRoot = '/proc'): boolean
  *   queueBytes(depth, messageSize): number        what one queue costs against RLIMIT_MSGQUEUE
  *   planQueue(requested, limits, privileged = hasCapSysResource()): QueuePlan
+ *   queueNameProblem(name): string | null        why a name is not a queue name
  *
  * The rules, from ipc/mqueue.c and measured on Linux 6.x:
  *
@@ -55,6 +56,17 @@ const MSG_HEADER_BYTES = 48;
 const PRIORITY_NODE_BYTES = 48;
 const MQ_PRIO_MAX = 32768;
 const CAP_SYS_RESOURCE = 24n;
+const QUEUE_NAME_MAX = 255;
+
+/** Why `name` is not a POSIX message queue name (mq_overview(7)), or null when it is one. */
+export function queueNameProblem(name: string): string | null {
+  if (!name.startsWith('/')) return 'must start with "/"';
+  if (name.length === 1) return 'needs a name after "/"';
+  if (name.indexOf('/', 1) !== -1) return 'must not contain "/" after the first character';
+  if (name.includes('\0')) return 'must not contain NUL';
+  if (Buffer.byteLength(name) - 1 > QUEUE_NAME_MAX) return `must be at most ${QUEUE_NAME_MAX} bytes after "/"`;
+  return null;
+}
 
 function readNumber(file: string): number {
   return Number.parseInt(readFileSync(file, 'utf8').trim(), 10);

@@ -94,7 +94,7 @@ test('the ring must be a power of two from 64 KiB to 1 GiB and hold four largest
   invalid(() => validateConfig({ ringSize: '2G' }), 'config.ringSize must be from 65536');
   invalid(() => validateConfig({ ringSize: 'lots' }), 'config.ringSize must be a size in bytes');
   assert.equal(minRingSize(8192), 4 * (8192 + 8));
-  invalid(() => validateConfig({ ringSize: '64K', maxMessage: 16384 }), `config.ringSize (65536) must be at least 4 × (maxMessage + 8-byte record header) = ${4 * (16384 + 8)} bytes`);
+  invalid(() => validateConfig({ ringSize: '64K', maxMessage: 16384 }), `ringSize (65536) must be at least 4 × (maxMessage + 8-byte record header) = ${4 * (16384 + 8)} bytes`);
   assert.equal(validateConfig({ ringSize: '128K', maxMessage: 16384 }).ringSize, 131072);
 });
 
@@ -104,9 +104,9 @@ test('the control address and static sinks must fit in sun_path', () => {
 });
 
 test('duplicate sinks and too many sinks are refused', () => {
-  invalid(() => validateConfig({ sinks: [{ path: '/a' }, { path: '/b' }, { path: '/a', kind: 'static' }] }), 'config.sinks[2].path "/a" repeats sinks[0]');
+  invalid(() => validateConfig({ sinks: [{ path: '/a' }, { path: '/b' }, { path: '/a', kind: 'static' }] }), 'static sink "/a" is listed twice');
   assert.equal(validateConfig({ sinks: [{ path: '/a' }, { path: '/a', kind: 'mq' }] }).sinks.length, 2); // a socket and a queue
-  invalid(() => validateConfig({ maxSinks: 1, sinks: [{ path: '/a' }, { path: '/b' }] }), 'config.sinks lists 2 sinks but maxSinks is 1');
+  invalid(() => validateConfig({ maxSinks: 1, sinks: [{ path: '/a' }, { path: '/b' }] }), '2 sinks are listed but maxSinks is 1');
 });
 
 test('loadConfigFile names the file when it is missing or not JSON', () => {
