@@ -162,7 +162,8 @@ export class Publisher {
     if (!Number.isInteger(priority) || priority < 0 || priority > MAX_PRIORITY) {
       return Promise.reject(new MsgmuxError('ERR_MSGMUX_INVALID_ARGUMENT', `priority must be an integer from 0 to ${MAX_PRIORITY} (got ${priority})`));
     }
-    const buffer = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    // a copy: the caller may reuse its buffer while the message waits for room
+    const buffer = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
     if (buffer.byteLength > this.messageSize) {
       return Promise.reject(
         new MsgmuxError('ERR_MSGMUX_MESSAGE_TOO_LARGE', `message is ${buffer.byteLength} bytes; queue ${this.queue} takes at most ${this.messageSize}`),
