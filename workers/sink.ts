@@ -31,6 +31,8 @@ export interface SinkOutcome {
 const MAX_BATCH = 256;
 const PEEK_WAIT_MS = 100;
 const SEND_WAIT_MS = 100;
+/** A drop sink waits this long for room, then drops the rest of the batch: it never holds stale data. */
+const DROP_SINK_WAIT_MS = 10;
 const MAX_BACKOFF_MS = 64;
 const RECONNECT_EVERY_MS = 250;
 
@@ -47,6 +49,7 @@ class Drain {
     private readonly reader: RingReader,
     private readonly target: SinkTarget,
     private readonly entry: SinkEntry,
+    private readonly control: ControlBlock,
     private readonly task: SinkTask,
   ) {
     this.source = new Uint8Array(ring.buffer);
@@ -55,16 +58,18 @@ class Drain {
     this.scratch = reader.policy === 'drop' ? new Uint8Array(MAX_BATCH * slot) : new Uint8Array(0);
   }
 
-  /** Connects, marking the sink reachable; an absent dynamic sink is gone. */
-  tryConnect(): void {
+  /** Connects, marking the sink reachable; an absent dynamic sink is gone. Returns whether it connected. */
+  tryConnect(): boolean {
     this.lastConnectAttempt = Date.now();
     try {
       this.target.connect();
       this.entry.setReachable(true);
+      return true;
     } catch (err) {
       if (!isGone(err)) throw err;
       this.entry.setReachable(false);
       if (this.task.sink.kind === 'dynamic') throw new SinkGone();
+      return false;
     }
   }
 
@@ -108,11 +113,13 @@ class Drain {
   }
 
   /**
-   * Sends every record, waiting for room as long as it takes. A wake-up that
-   * sent nothing backs off (1 ms doubling to 64 ms) so a hung sink costs no CPU.
+   * Sends every record. A gating sink waits for room as long as it takes; a
+   * wake-up that sent nothing backs off (1 ms doubling to 64 ms), so a hung
+   * sink costs no CPU. A drop sink waits briefly, then drops the rest.
    * Returns [sent, dropped]; a record the sink can never take (too large) is dropped.
    */
   private deliver(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number): [number, number] {
+    const patient = this.reader.policy !== 'drop';
     let sent = 0;
     let dropped = 0;
     let backoff = 0;
@@ -120,12 +127,13 @@ class Drain {
       if (this.entry.stop === StopRequest.NOW) break;
       const done = sent + dropped;
       try {
-        const n = this.target.send(source, offsets.subarray(done), lengths.subarray(done), count - done, SEND_WAIT_MS);
+        const n = this.target.send(source, offsets.subarray(done), lengths.subarray(done), count - done, patient ? SEND_WAIT_MS : DROP_SINK_WAIT_MS);
         if (n > 0) {
           sent += n;
           backoff = 0;
           continue;
         }
+        if (!patient) return [sent, count - sent];
       } catch (err) {
         if (hasCode(err, 'EMSGSIZE')) {
           dropped++;
@@ -134,25 +142,42 @@ class Drain {
         if (!isGone(err)) throw err;
         this.entry.setReachable(false);
         if (this.task.sink.kind === 'dynamic') throw new SinkGone();
-        return [sent, count - sent];
+        if (!this.holdUntilBack()) return [sent, count - sent];
+        continue;
       }
       backoff = Math.min(MAX_BACKOFF_MS, Math.max(1, backoff * 2));
       this.entry.napUnlessStopped(backoff);
     }
     return [sent, dropped];
   }
+
+  /**
+   * A static sink found absent while sending. If another sink is live, it
+   * carries the stream and this batch is dropped here (false). If this was
+   * the only receiver, the batch is held — ingest is idle meanwhile, as no
+   * sink is live — until the sink is back (true) or another sink goes live.
+   */
+  private holdUntilBack(): boolean {
+    while (this.entry.stop !== StopRequest.NOW) {
+      if (this.control.liveSinks > 0) return false;
+      this.entry.napUnlessStopped(RECONNECT_EVERY_MS);
+      if (this.tryConnect()) return true;
+    }
+    return false;
+  }
 }
 
 export default function drainToSink(task: SinkTask): SinkOutcome {
   const ring = Ring.attach(task.ring);
-  const entry = new ControlBlock(task.control).sink(task.index);
+  const control = new ControlBlock(task.control);
+  const entry = control.sink(task.index);
   const { sink } = task;
   const target = createTarget(sink.kind, sink.path, task.queueShape);
   let reader: RingReader | null = null;
   try {
     reader = ring.reader({ start: 'latest', policy: sink.policy, evictAfterMs: sink.evictAfterMs, maxBatch: MAX_BATCH });
     entry.slot = reader.slot;
-    const drain = new Drain(ring, reader, target, entry, task);
+    const drain = new Drain(ring, reader, target, entry, control, task);
     drain.tryConnect();
     entry.state = SinkState.JOINED;
     return { reason: drain.run() };

@@ -24,8 +24,12 @@ import type { IngestReport, IngestTask } from '../../workers/ingest';
 
 const WORKERS = path.join(__dirname, '..', '..', 'workers');
 
+const INGEST_STATES = ['starting', 'waiting for a sink', 'reading', 'stopped'] as const;
+
 export interface DaemonStats {
   ingested: number;
+  /** `waiting for a sink` while no sink is reachable: messages stay in the queue. */
+  ingest: (typeof INGEST_STATES)[number];
   queue: { name: string; depth: number; messageSize: number; waiting: number };
   ring: { capacity: number; written: number };
   sinks: SinkStats[];
@@ -93,6 +97,7 @@ export class Daemon {
     const { name, depth, messageSize } = this.queue;
     return {
       ingested: this.control.ingested,
+      ingest: INGEST_STATES[this.control.ingestState],
       queue: { name, depth, messageSize, waiting: this.queue.waiting() },
       ring: { capacity: this.ring.capacity, written: this.ring.written },
       sinks: this.registry.stats(),

@@ -1,0 +1,110 @@
+/**
+ * The daemon when sinks misbehave or come and go, and when the daemon itself
+ * restarts: real processes, real sockets and queues.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { controlCall } from '../src/control-client';
+import type { DaemonStats } from '../src/daemon/daemon';
+import { cleanup, logged, publish, startDaemon, startSink, uniqueName, type Proc } from './helpers/daemon';
+
+const lines = (prefix: string, count: number): string[] => Array.from({ length: count }, (_, k) => `${prefix}${k}`);
+const stats = async (control: string): Promise<DaemonStats> => (await controlCall(control, { op: 'stats' })) as unknown as DaemonStats;
+
+function setup(t: { after(fn: () => void): void }) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'msgmux-test-'));
+  const names = { queue: `/${uniqueName('q')}`, control: `@${uniqueName('ctl')}`, staticPath: path.join(dir, 'static.sock') };
+  const procs: Proc[] = [];
+  t.after(() => {
+    cleanup(procs, [names.queue]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { ...names, procs };
+}
+
+test('a sink killed mid-stream is removed, and the others get everything', async (t) => {
+  const { queue, control, procs } = setup(t);
+  const daemon = await startDaemon(queue, control);
+  procs.push(daemon);
+  const doomed = await startSink(['--bind', `@${uniqueName('doomed')}`, '--register', control, '--die-after', '200']);
+  const survivor = await startSink(['--bind', `@${uniqueName('survivor')}`, '--register', control, '--expect', '3000']);
+  procs.push(doomed, survivor);
+
+  await publish(queue, lines('m', 3000));
+  assert.deepEqual((await survivor.result()).received, lines('m', 3000));
+  assert.equal(await doomed.exited, 3, 'the doomed sink died without unsubscribing');
+  await daemon.waitFor(logged('sink went away; removed'), 'the dead sink to be removed');
+  const after = await stats(control);
+  assert.equal(after.sinks.length, 1, 'only the survivor is left');
+  assert.equal(after.sinks[0].delivered, 3000);
+  assert.equal(await daemon.stop(), 0);
+});
+
+test('a static sink whose socket disappears and comes back resumes, and loses nothing while it was the only sink', async (t) => {
+  const { queue, control, staticPath, procs } = setup(t);
+  const first = await startSink(['--bind', staticPath, '--expect', '100']);
+  procs.push(first);
+  const daemon = await startDaemon(queue, control, ['--sink', staticPath]);
+  procs.push(daemon);
+
+  await publish(queue, lines('a', 100));
+  assert.deepEqual((await first.result()).received, lines('a', 100));
+  // The sink process is gone; its socket file stays, refusing connections. The daemon
+  // finds out when it sends: it holds what it was sending, as no other sink has it.
+  await publish(queue, lines('b', 5));
+  let absent = await stats(control);
+  while (absent.sinks[0].reachable || absent.ingest !== 'waiting for a sink') absent = await stats(control);
+  // Fewer than the queue's depth, so publishing returns; with no sink reachable they stay queued.
+  await publish(queue, lines('q', 5));
+  absent = await stats(control);
+  assert.ok(absent.queue.waiting >= 5, 'with no reachable sink, ingest leaves messages in the queue');
+  assert.equal(absent.ingested + absent.queue.waiting, 110, 'every message is either ingested or still queued');
+
+  const second = await startSink(['--bind', staticPath, '--expect', '110']);
+  procs.push(second);
+  await publish(queue, lines('c', 100));
+  assert.deepEqual((await second.result()).received, [...lines('b', 5), ...lines('q', 5), ...lines('c', 100)]);
+  assert.equal(await daemon.stop(), 0);
+});
+
+test('a daemon restarted under a static sink keeps feeding it, with no re-registration', async (t) => {
+  const { queue, control, staticPath, procs } = setup(t);
+  const sink = await startSink(['--bind', staticPath, '--expect', '205']);
+  procs.push(sink);
+  const before = await startDaemon(queue, control, ['--sink', staticPath]);
+  procs.push(before);
+  await publish(queue, lines('x', 100));
+  while ((await stats(control)).sinks[0].delivered < 100) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(await before.stop(), 0);
+
+  await publish(queue, lines('y', 5)); // no daemon: they wait in the queue (fewer than its depth, so pub returns)
+  const after = await startDaemon(queue, control, ['--sink', staticPath]);
+  procs.push(after);
+  await publish(queue, lines('z', 100));
+  assert.deepEqual((await sink.result()).received, [...lines('x', 100), ...lines('y', 5), ...lines('z', 100)]);
+  assert.equal(await after.stop(), 0);
+});
+
+test('a hung drop sink does not hold back the others, and reports its drops', async (t) => {
+  const { queue, control, procs } = setup(t);
+  // A small ring, so the hung sink is lapped many times over.
+  const daemon = await startDaemon(queue, control, ['--ring-size', '64K']);
+  procs.push(daemon);
+  const hung = `@${uniqueName('hung')}`;
+  const stuck = await startSink(['--bind', hung, '--register', control, '--policy', 'drop', '--hang']);
+  const healthy = await startSink(['--bind', `@${uniqueName('healthy')}`, '--register', control, '--expect', '3000']);
+  procs.push(stuck, healthy);
+
+  const padded = lines('m', 3000).map((line) => line.padEnd(100, '.'));
+  await publish(queue, padded);
+  assert.deepEqual((await healthy.result()).received, padded, 'the healthy sink got everything, in order');
+  const { sinks } = await stats(control);
+  const report = sinks.find((sink) => sink.path === hung)!;
+  assert.equal(report.policy, 'drop');
+  assert.ok(report.dropped > 0, `the hung sink reports drops (${report.dropped})`);
+  assert.ok(report.delivered < 3000, 'it took only what fit in its socket queue');
+  assert.equal(await daemon.stop(), 0);
+});
