@@ -10,7 +10,7 @@
  * could not deliver, so it never stalls the bus; it reconnects when it can.
  */
 import { Ring, type RecordBatch, type RingReader } from '../src/ring';
-import { hasCode } from '../src/errors';
+import { hasCode, MsgmuxError } from '../src/errors';
 import { ControlBlock, SinkState, StopRequest, type SinkEntry } from '../src/daemon/control-block';
 import { createTarget, isGone, type QueueShape, type SinkTarget } from '../src/daemon/targets';
 import type { Sink } from '../src/daemon/sink-spec';
@@ -125,6 +125,7 @@ class Drain {
     let backoff = 0;
     while (sent + dropped < count) {
       if (this.entry.stop === StopRequest.NOW) break;
+      if (this.reader.evicted) throw new MsgmuxError('ERR_MSGMUX_READER_EVICTED', 'evicted while waiting for the sink');
       const done = sent + dropped;
       try {
         const n = this.target.send(source, offsets.subarray(done), lengths.subarray(done), count - done, patient ? SEND_WAIT_MS : DROP_SINK_WAIT_MS);

@@ -78,6 +78,11 @@ export class RingReader {
     return this.closed;
   }
 
+  /** True once the writer evicted this reader for stalling past its budget (`evict` policy). */
+  get evicted(): boolean {
+    return Atomics.load(this.ring.i32, this.word + Slot.STATE) === SlotState.EVICTED;
+  }
+
   /**
    * Lists up to `max` published records without consuming them. Returns an
    * empty batch (count 0) when nothing is ready. Throws when evicted.
