@@ -29,7 +29,7 @@
  *
  *   closeMq(mq: PosixMQ): void               for any posix-mq handle, tests included
  */
-import PosixMQ from 'posix-mq';
+import type PosixMQ from 'posix-mq';
 import { MsgmuxError } from './errors';
 import { DEFAULT_CONFIG } from './config';
 import { queueNameProblem } from './queue-limits';
@@ -73,8 +73,15 @@ export function closeMq(mq: PosixMQ): void {
   setImmediate(() => setImmediate(() => closing.delete(mq)));
 }
 
+/**
+ * posix-mq is loaded on first use, not on import: it is not worker-safe, and
+ * `import { Ring } from 'msgmux'` must work in any thread.
+ */
+let PosixMQClass: typeof PosixMQ | undefined;
+const loadPosixMq = (): typeof PosixMQ => (PosixMQClass ??= require('posix-mq') as typeof PosixMQ);
+
 function openQueue(queue: string): PosixMQ {
-  const mq = new PosixMQ();
+  const mq = new (loadPosixMq())();
   try {
     mq.open({ name: queue, flags: O_WRONLY | O_NONBLOCK });
   } catch (err) {
