@@ -48,6 +48,11 @@ export const Header = {
   GATE_SIGNAL: 2 * LINE + 2,
   /** Readers evicted for stalling past their budget, since creation. */
   EVICTIONS: 2 * LINE + 3,
+  /**
+   * While the writer sleeps: the sequence the slowest gating cursor must pass
+   * for the writer to have the room it waits for. Readers signal only on crossing it.
+   */
+  WRITER_WAKE_AT: 2 * LINE + 4,
 
   /** How many readers sleep on WRITE_CURSOR; the writer notifies only when non-zero. */
   READER_WAITERS: 3 * LINE,

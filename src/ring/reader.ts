@@ -27,6 +27,9 @@ export interface RecordBatch {
 
 export const DEFAULT_BATCH = 256;
 
+/** Typed arrays up to this many bytes live on V8's heap; larger ones need an ArrayBuffer each. */
+const ON_HEAP_COPY_MAX = 64;
+
 export class RingReader {
   private cursor: number;
   private batchStart: number;
@@ -131,9 +134,15 @@ export class RingReader {
     if (((tail - this.batchStart) | 0) > 0) {
       while (intactFrom < batch.count && ((tail - this.starts[intactFrom]) | 0) > 0) intactFrom++;
     }
+    const before = this.cursor;
     this.cursor = ((tail - this.batchEnd) | 0) > 0 ? tail : this.batchEnd;
     Atomics.store(i32, this.word + Slot.CURSOR, this.cursor);
-    if (Atomics.load(i32, Header.WRITER_WAITING) !== 0) this.signalWriter();
+    // Wake a sleeping writer only when this release crosses the point it waits for: waking
+    // it for less costs a futex call and, on a busy machine, a core taken from a reader.
+    if (Atomics.load(i32, Header.WRITER_WAITING) !== 0) {
+      const wakeAt = Atomics.load(i32, Header.WRITER_WAKE_AT);
+      if (((before - wakeAt) | 0) < 0 && ((this.cursor - wakeAt) | 0) >= 0) this.signalWriter();
+    }
 
     const fresh = batch.count - intactFrom;
     if (fresh > 0) {
@@ -218,10 +227,29 @@ export class RingReader {
     Atomics.notify(i32, Header.WRITE_CURSOR); // wakes this reader's own async sleepers so they see the close
   }
 
+  /**
+   * Copies a batch out. A record of up to 64 bytes gets its own copy (V8
+   * keeps typed arrays that small on its heap: cheap). Larger ones would each
+   * cost an ArrayBuffer (more than the copy), so a run of them lying back to
+   * back in the ring shares one copy and each record is a view of it: keeping
+   * one such record alive keeps its run's buffer alive.
+   */
   private copyOut(batch: RecordBatch): Uint8Array[] {
     const { u8 } = this.ring;
-    const copies: Uint8Array[] = new Array(batch.count);
-    for (let k = 0; k < batch.count; k++) copies[k] = u8.slice(batch.offsets[k], batch.offsets[k] + batch.lengths[k]);
+    const { offsets, lengths, count } = batch;
+    const copies: Uint8Array[] = new Array(count);
+    for (let k = 0; k < count; ) {
+      if (lengths[k] <= ON_HEAP_COPY_MAX) {
+        copies[k] = u8.slice(offsets[k], offsets[k] + lengths[k]);
+        k++;
+        continue;
+      }
+      let end = k + 1;
+      while (end < count && lengths[end] > ON_HEAP_COPY_MAX && offsets[end] > offsets[end - 1]) end++;
+      const first = offsets[k];
+      const run = u8.slice(first, offsets[end - 1] + lengths[end - 1]);
+      for (; k < end; k++) copies[k] = run.subarray(offsets[k] - first, offsets[k] - first + lengths[k]);
+    }
     const intactFrom = this.release();
     return intactFrom === 0 ? copies : copies.slice(intactFrom);
   }
