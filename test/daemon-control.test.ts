@@ -258,6 +258,25 @@ test('msgmux start with an invalid --config exits non-zero, names each bad field
   assert.throws(() => MessageQueue.open(queue, { read: true }), { code: 'ENOENT' }, 'a refused config creates no queue');
 });
 
+test("the daemon's own control socket cannot be subscribed as a sink", async (t) => {
+  const queue = `/${uniqueName('q')}`;
+  const control = `@${uniqueName('ctl')}`;
+  const procs: Proc[] = [];
+  t.after(() => cleanup(procs, [queue]));
+  const daemon = await startDaemon(queue, control);
+  procs.push(daemon);
+
+  for (const spelling of [control, `\0${control.slice(1)}`]) {
+    const reply = await controlRequest(control, { op: 'subscribe', path: spelling });
+    assert.equal(reply.ok, false);
+    assert.equal(!reply.ok && reply.error.code, 'ERR_MSGMUX_BAD_REQUEST');
+  }
+  const bare = await controlRequest(control, Buffer.from(control));
+  assert.equal(!bare.ok && bare.error.code, 'ERR_MSGMUX_BAD_REQUEST');
+  assert.deepEqual((await stats(control)).sinks, [], 'no sink was added');
+  assert.equal(await daemon.stop(), 0);
+});
+
 test('a request from an unbound sender takes effect, though it has no address to answer', async (t) => {
   const queue = `/${uniqueName('q')}`;
   const control = `@${uniqueName('ctl')}`;

@@ -12,7 +12,8 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { DaemonConfig } from '../config';
-import { encodeReply, errorReply, parseControlRequest, type ControlReply, type ControlRequest } from '../control-protocol';
+import { encodeReply, errorReply, normalizeAddress, parseControlRequest, type ControlReply, type ControlRequest } from '../control-protocol';
+import { MsgmuxError } from '../errors';
 import type { Logger } from '../log';
 import { DgramSocket } from '../native';
 import { Ring } from '../ring';
@@ -135,7 +136,8 @@ export class Daemon {
   }
 
   private async serve(event: Extract<ControlEvent, { type: 'request' }>): Promise<void> {
-    const who = { from: event.from, uid: event.cred?.uid, pid: event.cred?.pid };
+    // Not `pid`: that is the daemon's own, in every log line.
+    const who = { from: event.from, senderUid: event.cred?.uid, senderPid: event.cred?.pid };
     let reply: ControlReply;
     try {
       const request = parseControlRequest(event.data);
@@ -157,6 +159,10 @@ export class Daemon {
     if (this.stopping) return errorReply(Object.assign(new Error('msgmux is stopping'), { code: 'ERR_MSGMUX_STOPPING' }));
     switch (request.op) {
       case 'subscribe': {
+        if (normalizeAddress(request.path) === normalizeAddress(this.config.control)) {
+          // Every message would then reach the control socket and run as a request, with the daemon's rights.
+          throw new MsgmuxError('ERR_MSGMUX_BAD_REQUEST', `${request.path} is this daemon's own control socket; it cannot be a sink`);
+        }
         const existing = this.registry.has(request.path);
         await this.registry.add({
           path: request.path,
