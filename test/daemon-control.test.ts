@@ -13,55 +13,26 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import path from 'node:path';
 import { DgramSocket, MessageQueue } from 'msgmux/native';
-import { controlCall, controlRequest } from '../src/control-client';
+import { controlRequest } from '../src/control-client';
 import type { ControlReply } from '../src/control-protocol';
-import { BIN, cleanup, publish, run, startDaemon, startSink, uniqueName, type Proc } from './helpers/daemon';
+import type { DaemonStats } from '../src/daemon/daemon';
+import { BIN, cleanup, daemonStats as stats, eventually, publish, run, startDaemon, startSink, statsWhen, uniqueName, type Proc } from './helpers/daemon';
 
 /** A safety bound for sinks that exit on --expect; no assertion depends on it. */
 const SINK_IDLE_MS = '20000';
 
-interface SinkRow {
-  path: string;
-  kind: string;
-  policy: string;
-  delivered: number;
-  dropped: number;
-  lag: number;
-}
-interface StatsReply {
-  ingested: number;
-  sinks: SinkRow[];
-}
-
-const stats = async (control: string): Promise<StatsReply> => (await controlCall(control, { op: 'stats' })) as unknown as StatsReply;
+type SinkRow = Pick<DaemonStats['sinks'][number], 'path' | 'kind' | 'policy' | 'delivered' | 'dropped' | 'lag'>;
 
 /** The stats fields the protocol promises, sinks sorted by path. */
-const sinkRows = (reply: StatsReply): SinkRow[] =>
+const sinkRows = (reply: DaemonStats): SinkRow[] =>
   reply.sinks
     .map(({ path: p, kind, policy, delivered, dropped, lag }) => ({ path: p, kind, policy, delivered, dropped, lag }))
     .sort((a, b) => a.path.localeCompare(b.path));
 
-const row = (p: string, policy: string, delivered: number): SinkRow => ({ path: p, kind: 'dynamic', policy, delivered, dropped: 0, lag: 0 });
-
-/** Polls until `probe` returns something other than undefined; bounded. */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-const statsWhen = (control: string, what: string, ready: (s: StatsReply) => boolean): Promise<StatsReply> =>
-  eventually(what, async () => {
-    const current = await stats(control);
-    return ready(current) ? current : undefined;
-  });
+const row = (p: string, policy: SinkRow['policy'], delivered: number): SinkRow => ({ path: p, kind: 'dynamic', policy, delivered, dropped: 0, lag: 0 });
 
 function assertOk(reply: ControlReply, expected: Record<string, unknown>): void {
   assert.equal(reply.ok, true, `expected ok, got ${JSON.stringify(reply)}`);

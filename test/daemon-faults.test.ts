@@ -7,12 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { controlCall } from '../src/control-client';
-import type { DaemonStats } from '../src/daemon/daemon';
-import { cleanup, logged, publish, startDaemon, startSink, uniqueName, type Proc } from './helpers/daemon';
-
-const lines = (prefix: string, count: number): string[] => Array.from({ length: count }, (_, k) => `${prefix}${k}`);
-const stats = async (control: string): Promise<DaemonStats> => (await controlCall(control, { op: 'stats' })) as unknown as DaemonStats;
+import { cleanup, daemonStats as stats, lines, logged, publish, startDaemon, startSink, statsWhen, uniqueName, type Proc } from './helpers/daemon';
 
 function setup(t: { after(fn: () => void): void }) {
   const dir = mkdtempSync(path.join(tmpdir(), 'msgmux-test-'));
@@ -55,8 +50,7 @@ test('a static sink whose socket disappears and comes back resumes, and loses no
   // The sink process is gone; its socket file stays, refusing connections. The daemon
   // finds out when it sends: it holds what it was sending, as no other sink has it.
   await publish(queue, lines('b', 5));
-  let absent = await stats(control);
-  while (absent.sinks[0].reachable || absent.ingest !== 'waiting for a sink') absent = await stats(control);
+  let absent = await statsWhen(control, 'the sink to be found absent', (s) => !s.sinks[0].reachable && s.ingest === 'waiting for a sink');
   // Fewer than the queue's depth, so publishing returns; with no sink reachable they stay queued.
   await publish(queue, lines('q', 5));
   absent = await stats(control);
@@ -77,7 +71,7 @@ test('a daemon restarted under a static sink keeps feeding it, with no re-regist
   const before = await startDaemon(queue, control, ['--sink', staticPath]);
   procs.push(before);
   await publish(queue, lines('x', 100));
-  while ((await stats(control)).sinks[0].delivered < 100) await new Promise((resolve) => setTimeout(resolve, 20));
+  await statsWhen(control, 'the first 100 to be delivered', (s) => s.sinks[0].delivered === 100);
   assert.equal(await before.stop(), 0);
 
   await publish(queue, lines('y', 5)); // no daemon: they wait in the queue (fewer than its depth, so pub returns)

@@ -5,23 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { controlCall } from '../src/control-client';
-import type { DaemonStats } from '../src/daemon/daemon';
-import { BIN, cleanup, logged, run, startDaemon, startSink, uniqueName, type Proc } from './helpers/daemon';
-
-const lines = (prefix: string, count: number, width = 0): string[] =>
-  Array.from({ length: count }, (_, k) => `${prefix}${k}`.padEnd(width, '.'));
-const stats = async (control: string): Promise<DaemonStats> => (await controlCall(control, { op: 'stats' })) as unknown as DaemonStats;
-
-/** Polls stats until `ready` holds (bounded by the test's own timeout). */
-async function statsWhen(control: string, ready: (s: DaemonStats) => boolean): Promise<DaemonStats> {
-  for (;;) {
-    const current = await stats(control);
-    if (ready(current)) return current;
-    await sleep(20);
-  }
-}
+import { BIN, cleanup, daemonStats as stats, lines, logged, run, startDaemon, startSink, statsWhen, uniqueName, type Proc } from './helpers/daemon';
 
 function names(t: { after(fn: () => void): void }) {
   const queue = `/${uniqueName('q')}`;
@@ -42,7 +27,7 @@ test('with no sink a publisher blocks once the queue is full, and is released wh
   const pub = publisher(queue, lines('m', 30));
   procs.push(pub);
 
-  const full = await statsWhen(control, (s) => s.queue.waiting === s.queue.depth);
+  const full = await statsWhen(control, 'the queue to fill', (s) => s.queue.waiting === s.queue.depth);
   assert.equal(full.ingested, 0, 'nothing was taken off the queue');
   assert.equal(full.ingest, 'waiting for a sink');
   assert.equal(pub.child.exitCode, null, 'the publisher is blocked, not finished');
@@ -66,7 +51,7 @@ test('a hung block sink pushes back on publishers; once it is gone, everything f
   procs.push(pub);
 
   // The hung sink's socket fills, the ring fills behind it, then the queue: the publisher waits.
-  const stuck = await statsWhen(control, (s) => s.queue.waiting === s.queue.depth && s.sinks.some((sink) => sink.lag > 32 << 10));
+  const stuck = await statsWhen(control, 'the backpressure to reach the queue', (s) => s.queue.waiting === s.queue.depth && s.sinks.some((sink) => sink.lag > 32 << 10));
   assert.equal(pub.child.exitCode, null, 'the publisher is held back');
   assert.ok(stuck.ingested < 3000);
 

@@ -6,7 +6,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { MessageQueue } from 'msgmux/native';
+import { controlCall } from '../../src/control-client';
+import type { DaemonStats } from '../../src/daemon/daemon';
 
 export const ROOT = path.join(__dirname, '..', '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'msgmux');
@@ -121,3 +124,29 @@ export async function publish(queue: string, lines: string[], extra: string[] = 
   const code = await proc.exited;
   if (code !== 0) throw new Error(`msgmux pub exited ${code}: ${proc.stderr.join('\n')}`);
 }
+
+/** The daemon's stats over its control socket. */
+export const daemonStats = async (control: string): Promise<DaemonStats> =>
+  (await controlCall(control, { op: 'stats' })) as unknown as DaemonStats;
+
+/** Polls until `probe` returns something other than undefined; bounded. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** Polls the daemon's stats until `ready` holds; bounded. */
+export const statsWhen = (control: string, what: string, ready: (stats: DaemonStats) => boolean): Promise<DaemonStats> =>
+  eventually(what, async () => {
+    const current = await daemonStats(control);
+    return ready(current) ? current : undefined;
+  });
+
+/** `count` distinct messages `${prefix}0`, `${prefix}1`, ..., each padded to `width` characters. */
+export const lines = (prefix: string, count: number, width = 0): string[] =>
+  Array.from({ length: count }, (_, k) => `${prefix}${k}`.padEnd(width, '.'));
