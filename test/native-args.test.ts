@@ -7,7 +7,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DgramSocket, MessageQueue, nativeBinding } from '../src/native';
-import { abstractName, Cleanup, queueName, unlinkQuietly } from './native-helpers';
+import { abstractName, Cleanup, queueName, unlinkQuietly } from './helpers/native';
 
 const SIZE = 64;
 const cleanup = new Cleanup();

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { DgramSocket, isSyscallError } from '../src/native';
-import { abstractName, checkRecord, Cleanup, fillRecord, startWorker } from './native-helpers';
+import { abstractName, checkRecord, Cleanup, fillRecord, startWorker } from './helpers/native';
 
 const BATCH_RECORDS = 1000;
 

@@ -8,7 +8,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { DgramSocket, MessageQueue } from '../src/native';
-import { Cleanup, queueName, unlinkQuietly, waitUntil } from './native-helpers';
+import { Cleanup, queueName, unlinkQuietly, waitUntil } from './helpers/native';
 
 interface UnixDgramSocket {
   bind(path: string): void;

@@ -7,7 +7,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { MessageQueue } from '../src/native';
-import { Cleanup, queueName, startWorker, unlinkQuietly } from './native-helpers';
+import { Cleanup, queueName, startWorker, unlinkQuietly } from './helpers/native';
 
 const SIZE = 64;
 

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { DgramSocket, MessageQueue } from '../src/native';
-import { abstractName, openFdCount, queueName, runChild, waitUntil } from './native-helpers';
+import { abstractName, openFdCount, queueName, runChild, waitUntil } from './helpers/native';
 
 const WORKERS = 4;
 const ROUNDS = 200;
