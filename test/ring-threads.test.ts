@@ -52,6 +52,23 @@ test('a lapped drop reader reports what it lost, exactly, and never a torn or re
   assert.equal(report.received + report.lost, count, 'delivered + lost accounts for every record');
 });
 
+test('a lapped drop reader holding zero-copy regions learns which stayed intact, and uses only those', async () => {
+  const ring = Ring.create({ capacity: 16 << 10 });
+  const ready = new Int32Array(new SharedArrayBuffer(4));
+  const count = 100_000;
+  const dropper = runWorker<ReadReport>({
+    role: 'read', buffer: ring.buffer, count, maxLength: 256, policy: 'drop', zeroCopy: true, napMs: 1, ready,
+  });
+  while (Atomics.load(ready, 0) === 0) Atomics.wait(ready, 0, 0, 50);
+  await runWorker({ role: 'write', buffer: ring.buffer, count, maxLength: 256 });
+  const report = await dropper;
+
+  assert.deepEqual(report.errors, [], 'no torn record was used');
+  assert.ok(report.lost > 0, 'the writer lapped the reader');
+  assert.equal(report.gaps, report.lost);
+  assert.equal(report.received + report.lost, count);
+});
+
 test('a second writer in another thread is refused while the first holds the ring', async () => {
   const ring = Ring.create({ capacity: 1 << 12 });
   const writer = ring.writer();
