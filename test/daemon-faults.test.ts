@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cleanup, daemonStats as stats, lines, logged, publish, startDaemon, startSink, statsWhen, uniqueName, type Proc } from './helpers/daemon';
+import { BIN, cleanup, daemonStats as stats, lines, logged, publish, run, startDaemon, startSink, statsWhen, uniqueName, type Proc } from './helpers/daemon';
 
 function setup(t: { after(fn: () => void): void }) {
   const dir = mkdtempSync(path.join(tmpdir(), 'msgmux-test-'));
@@ -62,6 +62,18 @@ test('a static sink whose socket disappears and comes back resumes, and loses no
   await publish(queue, lines('c', 100));
   assert.deepEqual((await second.result()).received, [...lines('b', 5), ...lines('q', 5), ...lines('c', 100)]);
   assert.equal(await daemon.stop(), 0);
+});
+
+test('a second daemon on the same queue is refused, so no message is split between two', async (t) => {
+  const { queue, control, procs } = setup(t);
+  const first = await startDaemon(queue, control);
+  procs.push(first);
+  const second = run(BIN, ['start', '--queue', queue, '--control', `@${uniqueName('ctl')}`]);
+  procs.push(second);
+  assert.equal(await second.exited, 1);
+  assert.match(second.stderr.join('\n'), /ERR_MSGMUX_ALREADY_RUNNING/);
+  assert.equal((await stats(control)).ingest, 'waiting for a sink', 'the first daemon still serves');
+  assert.equal(await first.stop(), 0);
 });
 
 test('a daemon restarted under a static sink keeps feeding it, with no re-registration', async (t) => {

@@ -84,7 +84,7 @@ export class Daemon {
     if (first.type === 'failed') {
       await registry.drainAll(Date.now());
       queue.close();
-      throw Object.assign(new Error(`cannot listen on the control socket ${config.control}: ${first.message}`), { code: first.code });
+      throw new MsgmuxError(first.code, `cannot listen on the control socket ${config.control}: ${first.message}`);
     }
     const ingest = new Worker(path.join(WORKERS, 'ingest.js'), {
       workerData: { ring: ring.buffer, control: control.buffer, queue: config.queue, messageSize: queue.messageSize } satisfies IngestTask,

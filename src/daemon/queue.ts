@@ -4,10 +4,12 @@
  * the effective shape is logged, with the command that lifts each limit that
  * got in the way. An existing queue is used as it is, messages and all.
  */
+import { createHash } from 'node:crypto';
 import type { DaemonConfig } from '../config';
 import { MsgmuxError } from '../errors';
 import type { Logger } from '../log';
-import { MessageQueue } from '../native';
+import { DgramSocket, MessageQueue } from '../native';
+import { hasCode } from '../errors';
 import { planQueue, readQueueLimits } from '../queue-limits';
 import { maxRecordFor } from '../ring/layout';
 
@@ -22,7 +24,37 @@ export interface OpenedQueue {
   close(): void;
 }
 
+/**
+ * One daemon per queue: two would each take a share of the messages, and
+ * every sink would silently miss some. The lock is an abstract socket name:
+ * binding it is exclusive, and the kernel frees it when the process dies,
+ * however it dies, so a crash never leaves a stale lock behind.
+ */
+function lockQueue(queue: string): DgramSocket {
+  // An abstract name holds 107 bytes and a queue name up to 255: long names are hashed.
+  const id = queue.length <= 80 ? queue : `/#${createHash('sha256').update(queue).digest('hex').slice(0, 40)}`;
+  const lock = new DgramSocket();
+  try {
+    lock.bind(`@msgmux/queue-lock${id}`);
+    return lock;
+  } catch (err) {
+    lock.close();
+    if (!hasCode(err, 'EADDRINUSE')) throw err;
+    throw new MsgmuxError('ERR_MSGMUX_ALREADY_RUNNING', `another msgmux daemon is already ingesting queue ${queue}`);
+  }
+}
+
 export function openQueue(config: DaemonConfig, log: Logger): OpenedQueue {
+  const lock = lockQueue(config.queue);
+  try {
+    return openLockedQueue(config, log, lock);
+  } catch (err) {
+    lock.close();
+    throw err;
+  }
+}
+
+function openLockedQueue(config: DaemonConfig, log: Logger, lock: DgramSocket): OpenedQueue {
   const plan = planQueue({ depth: config.queueDepth, messageSize: config.maxMessage }, readQueueLimits());
   for (const advice of plan.advice) log.warn({ queue: config.queue }, advice);
   if (plan.depth === 0) {
@@ -66,6 +98,7 @@ export function openQueue(config: DaemonConfig, log: Logger): OpenedQueue {
     close() {
       if (queue.fd >= 0) waitingAtClose = queue.attributes().current;
       queue.close();
+      lock.close();
     },
   };
 }
