@@ -1,0 +1,82 @@
+/**
+ * What another process costs, from /proc: resident memory, and CPU time
+ * (utime + stime, and schedstat run time) over an interval, per process and per thread.
+ */
+import fs from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** USER_HZ: the unit of /proc/<pid>/stat times. 100 on every Linux architecture Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!match) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(match[1]);
+}
+
+/** Resident set size now, in KiB. */
+export const residentKiB = (pid: number): number => statusField(pid, 'VmRSS');
+/** Highest resident set size so far, in KiB. */
+export const peakResidentKiB = (pid: number): number => statusField(pid, 'VmHWM');
+
+/** utime + stime in clock ticks, and the thread's name, from a /proc/.../stat line. */
+function parseStat(text: string): { name: string; ticks: number } {
+  const close = text.lastIndexOf(')');
+  const name = text.slice(text.indexOf('(') + 1, close);
+  // Fields after the name start at field 3 (state); utime and stime are fields 14 and 15.
+  const fields = text.slice(close + 2).split(' ');
+  return { name, ticks: Number(fields[11]) + Number(fields[12]) };
+}
+
+/** Per thread: its name, utime + stime in ticks, and its time on a CPU in ns (schedstat, far finer than ticks). */
+function threadTimes(pid: number): Map<string, { name: string; ticks: number; onCpuNs: number }> {
+  const threads = new Map<string, { name: string; ticks: number; onCpuNs: number }>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = parseStat(fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+      const onCpuNs = Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      threads.set(tid, { ...stat, onCpuNs });
+    } catch {
+      // the thread ended between readdir and read
+    }
+  }
+  return threads;
+}
+
+export interface CpuUse {
+  /** utime + stime over the interval (the process's, from /proc/<pid>/stat), as a share of one core (0.01 = 1%). */
+  shareOfOneCore: number;
+  ticks: number;
+  /** The same from the threads' schedstat run times: nanosecond resolution where ticks have 10 ms. */
+  shareOfOneCoreFromSchedstat: number;
+  seconds: number;
+  /** Threads that ran in the interval, busiest first (Node names every thread "node": told apart by tid). */
+  busyThreads: { tid: number; name: string; ticks: number; onCpuMs: number }[];
+}
+
+/** Samples the process's CPU time over `ms` milliseconds. */
+export async function cpuUseOver(pid: number, ms: number): Promise<CpuUse> {
+  const processTicks = (): number => parseStat(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')).ticks;
+  const threadsBefore = threadTimes(pid);
+  const before = processTicks();
+  const started = process.hrtime.bigint();
+  await sleep(ms);
+  const ticks = processTicks() - before;
+  const threadsAfter = threadTimes(pid);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const busyThreads = [...threadsAfter]
+    .map(([tid, t]) => {
+      const was = threadsBefore.get(tid);
+      return { tid: Number(tid), name: t.name, ticks: t.ticks - (was?.ticks ?? 0), onCpuMs: (t.onCpuNs - (was?.onCpuNs ?? 0)) / 1e6 };
+    })
+    .filter((t) => t.onCpuMs > 0)
+    .sort((a, b) => b.onCpuMs - a.onCpuMs);
+  const onCpuSeconds = busyThreads.reduce((sum, t) => sum + t.onCpuMs, 0) / 1000;
+  return {
+    shareOfOneCore: ticks / CLOCK_TICKS_PER_SECOND / seconds,
+    ticks,
+    shareOfOneCoreFromSchedstat: onCpuSeconds / seconds,
+    seconds,
+    busyThreads,
+  };
+}
