@@ -38,18 +38,28 @@ export class RingWriter {
   tryWrite(bytes: Bytes): boolean {
     this.checkOpen();
     this.noticeJoins();
-    if (!this.put(bytes, 0, bytes.length)) return false;
+    const end = this.claim(this.position, bytes.length);
+    if (end === null) return false;
+    this.moveTailBefore(end);
+    this.copyIn(bytes, 0, bytes.length);
     this.publish();
     return true;
   }
 
-  /** Writes records from `records[from]` on until one does not fit; returns how many it wrote. */
+  /**
+   * Writes records from `records[from]` on until one does not fit; returns how many it wrote.
+   * The whole run is claimed first, so the tail — a line every reader polls — moves once per call.
+   */
   tryWriteBatch(records: readonly Bytes[], from = 0): number {
     this.checkOpen();
     this.noticeJoins();
+    let end = this.position;
     let i = from;
-    while (i < records.length && this.put(records[i], 0, records[i].length)) i++;
-    if (i > from) this.publish();
+    for (let next; i < records.length && (next = this.claim(end, records[i].length)) !== null; i++) end = next;
+    if (i === from) return 0;
+    this.moveTailBefore(end);
+    for (let k = from; k < i; k++) this.copyIn(records[k], 0, records[k].length);
+    this.publish();
     return i - from;
   }
 
@@ -60,9 +70,13 @@ export class RingWriter {
   tryWriteRegions(source: Bytes, offsets: Int32Array, lengths: Int32Array, from: number, count: number): number {
     this.checkOpen();
     this.noticeJoins();
+    let end = this.position;
     let k = from;
-    while (k < count && this.put(source, offsets[k], lengths[k])) k++;
-    if (k > from) this.publish();
+    for (let next; k < count && (next = this.claim(end, lengths[k])) !== null; k++) end = next;
+    if (k === from) return 0;
+    this.moveTailBefore(end);
+    for (let j = from; j < k; j++) this.copyIn(source, offsets[j], lengths[j]);
+    this.publish();
     return k - from;
   }
 
@@ -123,8 +137,12 @@ export class RingWriter {
     Atomics.store(this.ring.i32, Header.WRITER_OWNER, 0);
   }
 
-  private put(source: Bytes, offset: number, length: number): boolean {
-    const { i32, u8, mask, capacity, dataOffset, maxRecord } = this.ring;
+  /**
+   * Where a record of `length` bytes that starts at sequence `from` ends,
+   * padding included; null when the slowest gating reader leaves no room.
+   */
+  private claim(from: number, length: number): number | null {
+    const { mask, capacity, maxRecord } = this.ring;
     if (length > maxRecord) {
       throw new MsgmuxError(
         'ERR_MSGMUX_RECORD_TOO_LARGE',
@@ -132,11 +150,19 @@ export class RingWriter {
       );
     }
     const size = recordBytes(length);
+    const at = from & mask;
+    const end = (from + (capacity - at < size ? capacity - at : 0) + size) | 0;
+    if (((this.limit - end) | 0) < 0 && !this.hasRoom((end - this.position) | 0)) return null;
+    return end;
+  }
+
+  /** Copies one claimed record in at the write position; the tail is already out of its way. */
+  private copyIn(source: Bytes, offset: number, length: number): void {
+    const { i32, u8, mask, capacity, dataOffset } = this.ring;
+    const size = recordBytes(length);
     let at = this.position & mask;
     const pad = capacity - at < size ? capacity - at : 0;
     const end = (this.position + pad + size) | 0;
-    if (((this.limit - end) | 0) < 0 && !this.hasRoom(pad + size)) return false;
-    this.moveTailBefore(end);
     if (pad !== 0) {
       i32[(dataOffset + at) >> 2] = PAD;
       at = 0;
@@ -149,7 +175,6 @@ export class RingWriter {
     this.position = end;
     this.index = (this.index + 1) | 0;
     this.pending++;
-    return true;
   }
 
   /** Moves the tail past every record that bytes up to `end` will overwrite, before they are. */
