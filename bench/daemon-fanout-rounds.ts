@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DgramSocket } from 'msgmux/native';
 import { Child } from './lib/child';
 import { onCleanup } from './lib/cleanup';
+import type { SinkStats } from '../src/daemon/registry';
 import type { BenchDaemon } from './lib/daemon';
 import { cpuUseOver, type CpuUse } from './lib/proc-stats';
 import { median } from './lib/report';
@@ -20,6 +21,8 @@ const READY_TIMEOUT_MS = 30_000;
 const ROUND_TIMEOUT_MS = 180_000;
 /** A sink that hears nothing this long reports a stall and exits. */
 const SINK_STALL_MS = 20_000;
+/** How long the daemon's per-sink counters may trail what the sinks already reported. */
+const STATS_SETTLE_MS = 2_000;
 
 export interface RoundResult {
   /** Messages per second each sink received: its count / (its last receive - the first publish). */
@@ -101,6 +104,21 @@ function roundResult(publishers: PublishReport[], sinks: SinkRoundReport[]): Rou
 }
 
 /**
+ * The daemon's stats for `addresses`. A sink worker counts a batch after its
+ * last send returns, so a sink can report a round before the daemon's
+ * counter moves: ask again (briefly) until every count reaches `expected`.
+ */
+async function settledSinkStats(daemon: BenchDaemon, addresses: string[], expected: number): Promise<SinkStats[]> {
+  const deadline = Date.now() + STATS_SETTLE_MS;
+  for (;;) {
+    const ours = (await daemon.stats()).sinks.filter((s) => addresses.includes(s.path));
+    const settled = ours.length === addresses.length && ours.every((s) => s.delivered + s.dropped >= expected);
+    if (settled || Date.now() >= deadline) return ours;
+    await sleep(20);
+  }
+}
+
+/**
  * Starts `sinkCount` sink processes, registers them (policy block), runs a
  * warm-up round of `warmup` messages and `runs` rounds of `count`, then
  * unregisters them. `whenRegistered` runs once all are registered, before any traffic.
@@ -137,8 +155,8 @@ export async function measureGroup(
       if (stalled > 0) throw new Error(`${stalled} of ${plan.sinkCount} sinks stalled in round ${round}: ${JSON.stringify(received.find((r) => r.stalled))}`);
       if (round > 0) rounds.push(roundResult(published, received));
     }
-    const stats = await daemon.stats();
-    const ours = stats.sinks.filter((s) => registered.includes(s.path));
+    const expectedPerSink = roundCounts.reduce((a, b) => a + b, 0);
+    const ours = await settledSinkStats(daemon, registered, expectedPerSink);
     const aggregates = rounds.map((r) => r.aggregate);
     const sum = (pick: (r: SinkRoundReport) => number): number => reports.reduce((total, r) => total + pick(r), 0);
     return {
@@ -154,7 +172,7 @@ export async function measureGroup(
       wrongLength: sum((r) => r.wrongLength),
       daemonDropped: ours.reduce((total, s) => total + s.dropped, 0),
       daemonDelivered: ours.map((s) => s.delivered),
-      expectedPerSink: roundCounts.reduce((a, b) => a + b, 0),
+      expectedPerSink,
     };
   } finally {
     for (const address of registered) await daemon.unsubscribe(address).catch(() => undefined);
