@@ -54,6 +54,8 @@ test('a hung block sink pushes back on publishers; once it is gone, everything f
   const stuck = await statsWhen(control, 'the backpressure to reach the queue', (s) => s.queue.waiting === s.queue.depth && s.sinks.some((sink) => sink.lag > 32 << 10));
   assert.equal(pub.child.exitCode, null, 'the publisher is held back');
   assert.ok(stuck.ingested < 3000);
+  const waiting = await statsWhen(control, 'ingest to wait for room', (s) => s.ingest === 'waiting for the slowest sink');
+  assert.equal(waiting.ingested, stuck.ingested, 'nothing more is taken off the queue while the ring is full');
 
   hung.child.kill('SIGKILL');
   await daemon.waitFor(logged('sink went away; removed'), 'the hung sink to be removed');

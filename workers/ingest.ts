@@ -48,7 +48,8 @@ function ingest(task: IngestTask): IngestReport {
       }
       control.ingestState = IngestState.READING;
       const taken = queue.receiveBatch(scratch, 0, slot, BATCH, lengths, null, WAIT_MS);
-      let written = 0;
+      let written = writer.tryWriteRegions(scratch, offsets, lengths, 0, taken);
+      if (written < taken) control.ingestState = IngestState.WAITING_FOR_ROOM;
       // Taken off the queue means accepted: keep trying through a stop request, until the
       // main thread's drain deadline says to abandon it.
       while (written < taken && control.ingestStop < 2) {

@@ -13,7 +13,7 @@ const LINE = 64;
 const Ingest = { STOP: 0, LIVE_SINKS: 1, STATE: 2, CONTROL_STOP: 3, INGESTED_F64_BYTE: 16 } as const;
 const Entry = { STATE: 0, STOP: 1, SLOT: 2, REACHABLE: 3, DELIVERED_F64_BYTE: 16, DROPPED_F64_BYTE: 24 } as const;
 
-export const IngestState = { STARTING: 0, WAITING_FOR_SINKS: 1, READING: 2, STOPPED: 3 } as const;
+export const IngestState = { STARTING: 0, WAITING_FOR_SINKS: 1, READING: 2, STOPPED: 3, WAITING_FOR_ROOM: 4 } as const;
 export const SinkState = { FREE: 0, STARTING: 1, JOINED: 2, DONE: 3 } as const;
 /** What the main thread asks of a sink worker. */
 export const StopRequest = { RUN: 0, DRAIN: 1, NOW: 2 } as const;

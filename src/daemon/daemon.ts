@@ -25,11 +25,14 @@ import type { IngestReport, IngestTask } from '../../workers/ingest';
 
 const WORKERS = path.join(__dirname, '..', '..', 'workers');
 
-const INGEST_STATES = ['starting', 'waiting for a sink', 'reading', 'stopped'] as const;
+const INGEST_STATES = ['starting', 'waiting for a sink', 'reading', 'stopped', 'waiting for the slowest sink'] as const;
 
 export interface DaemonStats {
   ingested: number;
-  /** `waiting for a sink` while no sink is reachable: messages stay in the queue. */
+  /**
+   * `waiting for a sink` while no sink is reachable: messages stay in the queue.
+   * `waiting for the slowest sink` while the ring is full: backpressure on publishers.
+   */
   ingest: (typeof INGEST_STATES)[number];
   queue: { name: string; depth: number; messageSize: number; waiting: number };
   ring: { capacity: number; written: number };
