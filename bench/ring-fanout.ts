@@ -12,12 +12,12 @@
  * over its readers, and the table shows the median round. Results go to
  * bench/results/ring-fanout.json.
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Ring } from '../src/ring';
 import { Peer } from './fanout-peer';
+import { machine, writeResults } from './lib/report';
 import type { FanoutWorkerData, Transport } from './workers/fanout-protocol';
 
 const READER_COUNTS = [1, 2, 4];
@@ -36,7 +36,6 @@ const COUNTS: Record<'ring' | 'broadcast', Record<number, number>> = {
 };
 
 // Compiled to dist/bench/, results belong with the sources in bench/results/.
-const RESULTS_FILE = path.resolve(__dirname, '..', '..', 'bench', 'results', 'ring-fanout.json');
 const WORKER_FILES: Record<Transport, string> = {
   'ring-copy': path.join(__dirname, 'workers', 'fanout-ring.js'),
   'ring-zero-copy': path.join(__dirname, 'workers', 'fanout-ring.js'),
@@ -236,10 +235,7 @@ async function main(): Promise<void> {
   const report = {
     benchmark: 'ring-fanout',
     date: new Date().toISOString(),
-    node: process.version,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model ?? 'unknown',
+    ...machine(),
     settings: { runs, warmupRuns: 1, ringCapacity: RING_CAPACITY, batch: BATCH, countScale: scale },
     metric: 'messages per second per reader: count / (reader last message - writer first write); mean over readers, median over runs',
     ratio2Readers64B: { ...headline, target: TARGET_RATIO },
@@ -248,9 +244,7 @@ async function main(): Promise<void> {
   // A slice or a --quick run must not replace the saved results of a full run.
   const complete = scale === 1 && results.length === READER_COUNTS.length * SIZES.length * TRANSPORTS.length;
   if (!complete) return console.log('\npartial run: results not saved');
-  fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
-  fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`\nwrote ${path.relative(process.cwd(), RESULTS_FILE)}`);
+  console.log(`\nwrote ${path.relative(process.cwd(), writeResults('ring-fanout', report))}`);
 }
 
 main().catch((err: unknown) => {

@@ -9,16 +9,14 @@
  *
  * Results (benny's figures plus ns per record) go to bench/results/ring-micro.json.
  */
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import b from 'benny';
 import { Ring } from '../src/ring';
+import { machine, writeResults } from './lib/report';
 
 const BATCH = 64;
 const SIZES = [64, 1024];
 // Compiled to dist/bench/, results belong with the sources in bench/results/.
-const RESULTS_FILE = path.resolve(__dirname, '..', '..', 'bench', 'results', 'ring-micro.json');
 
 interface CaseInfo {
   /** Records written and read by one operation, to turn ops/s into ns per record. */
@@ -84,7 +82,6 @@ function casesFor(size: number): ReturnType<typeof b.add>[] {
 }
 
 async function main(): Promise<void> {
-  const cpus = os.cpus();
   const summary = await b.suite(
     'ring: single-thread costs',
     ...SIZES.flatMap(casesFor),
@@ -109,15 +106,10 @@ async function main(): Promise<void> {
   const report = {
     benchmark: 'ring-micro',
     date: new Date().toISOString(),
-    node: process.version,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    cpus: cpus.length,
-    cpuModel: cpus[0]?.model ?? 'unknown',
+    ...machine(),
     results,
   };
-  fs.mkdirSync(path.dirname(RESULTS_FILE), { recursive: true });
-  fs.writeFileSync(RESULTS_FILE, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`\nwrote ${path.relative(process.cwd(), RESULTS_FILE)} (checksum ${sink & 0xff})`);
+  console.log(`\nwrote ${path.relative(process.cwd(), writeResults('ring-micro', report))} (checksum ${sink & 0xff})`);
 }
 
 main().catch((err: unknown) => {
