@@ -71,8 +71,8 @@ export class Subscriber implements AsyncIterable<Uint8Array> {
     }
     const subscriber = new Subscriber(name, control, worker, exited, flags);
     try {
-      const request = { op: 'subscribe', path: name, policy: options.policy, evictAfterMs: options.evictAfterMs };
-      await controlCall(control, JSON.parse(JSON.stringify(request)) as object);
+      // Options left undefined vanish in the JSON: the daemon's defaults apply.
+      await controlCall(control, { op: 'subscribe', path: name, policy: options.policy, evictAfterMs: options.evictAfterMs });
     } catch (err) {
       await subscriber.stopReceiving();
       throw err;

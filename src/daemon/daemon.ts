@@ -159,7 +159,7 @@ export class Daemon {
   }
 
   private async handle(request: ControlRequest): Promise<ControlReply> {
-    if (this.stopping) return errorReply(Object.assign(new Error('msgmux is stopping'), { code: 'ERR_MSGMUX_STOPPING' }));
+    if (this.stopping) throw new MsgmuxError('ERR_MSGMUX_STOPPING', 'msgmux is stopping');
     switch (request.op) {
       case 'subscribe': {
         if (normalizeAddress(request.path) === normalizeAddress(this.config.control)) {

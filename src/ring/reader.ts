@@ -175,12 +175,7 @@ export class RingReader {
 
   /** Next record (a copy), blocking the thread; null on timeout. */
   readSync(timeoutMs?: number): Uint8Array | null {
-    const deadline = deadlineAfter(timeoutMs);
-    do {
-      const records = this.copyOut(this.peekSync(1, remaining(deadline)));
-      if (records.length > 0) return records[0];
-    } while (remaining(deadline) > 0);
-    return null;
+    return this.readBatchSync(1, timeoutMs)[0] ?? null;
   }
 
   /** Up to `max` records (copies), blocking until at least one is ready; [] on timeout. */

@@ -82,11 +82,7 @@ export class RingWriter {
 
   /** Writes one record, blocking the thread until there is room. False if `timeoutMs` passed first. */
   writeSync(bytes: Bytes, timeoutMs?: number): boolean {
-    const deadline = deadlineAfter(timeoutMs);
-    while (!this.tryWrite(bytes)) {
-      if (!this.awaitRoomSync(this.spaceFor(bytes.length), deadline)) return false;
-    }
-    return true;
+    return this.writeBatchSync([bytes], timeoutMs) === 1;
   }
 
   /** Writes every record, blocking as needed; returns how many were written before `timeoutMs`. */
@@ -113,7 +109,7 @@ export class RingWriter {
 
   /** Writes one record, waiting without blocking the event loop. */
   async write(bytes: Bytes): Promise<void> {
-    while (!this.tryWrite(bytes)) await this.awaitRoom(this.spaceFor(bytes.length));
+    return this.writeBatch([bytes]);
   }
 
   /** Writes every record, waiting without blocking the event loop. */
