@@ -17,7 +17,7 @@
  * replaces the file's value.
  */
 import { readFileSync } from 'node:fs';
-import { MsgmuxError } from './errors';
+import { ErrorCode, MsgmuxError } from './errors';
 import { socketAddressProblem } from './control-protocol';
 import { HARD_MSGMAX, HARD_MSGSIZEMAX, queueNameProblem } from './queue-limits';
 
@@ -259,7 +259,7 @@ function finish(fields: ConfigInput, sinks: SinkInput[], issues: string[]): Daem
 
 function throwIfAny(issues: string[], heading: string): void {
   if (issues.length === 0) return;
-  throw new MsgmuxError('ERR_MSGMUX_CONFIG', `${heading}:\n  ${issues.join('\n  ')}`);
+  throw new MsgmuxError(ErrorCode.CONFIG, `${heading}:\n  ${issues.join('\n  ')}`);
 }
 
 /** Reads and parses a JSON config file; every failure names the file. */
@@ -269,12 +269,12 @@ export function loadConfigFile(file: string): unknown {
     textContent = readFileSync(file, 'utf8');
   } catch (cause) {
     const reason = (cause as NodeJS.ErrnoException).code ?? String(cause);
-    throw new MsgmuxError('ERR_MSGMUX_CONFIG', `cannot read config file ${file}: ${reason}`, { cause });
+    throw new MsgmuxError(ErrorCode.CONFIG, `cannot read config file ${file}: ${reason}`, { cause });
   }
   try {
     return JSON.parse(textContent);
   } catch (cause) {
-    throw new MsgmuxError('ERR_MSGMUX_CONFIG', `config file ${file} is not valid JSON: ${(cause as Error).message}`, { cause });
+    throw new MsgmuxError(ErrorCode.CONFIG, `config file ${file} is not valid JSON: ${(cause as Error).message}`, { cause });
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MsgmuxError, hasCode } from './errors';
+import { ErrorCode, MsgmuxError, hasCode } from './errors';
 import { DgramSocket } from './native';
 import type { ControlReply } from './control-protocol';
 
@@ -29,7 +29,7 @@ export async function controlRequest(
       socket.send(bytes, control);
     } catch (err) {
       if (hasCode(err, 'ECONNREFUSED') || hasCode(err, 'ENOENT')) {
-        throw new MsgmuxError('ERR_MSGMUX_NO_DAEMON', `nothing listens on the control socket ${control}: is msgmux running?`, { cause: err });
+        throw new MsgmuxError(ErrorCode.NO_DAEMON, `nothing listens on the control socket ${control}: is msgmux running?`, { cause: err });
       }
       throw err;
     }
@@ -44,7 +44,7 @@ export async function controlRequest(
       }
       await sleep(wait);
     }
-    throw new MsgmuxError('ERR_MSGMUX_CONTROL_TIMEOUT', `no reply from ${control} within ${timeoutMs} ms`);
+    throw new MsgmuxError(ErrorCode.CONTROL_TIMEOUT, `no reply from ${control} within ${timeoutMs} ms`);
   } finally {
     socket.close();
   }

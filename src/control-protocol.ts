@@ -39,7 +39,7 @@
  *   normalizeAddress(address: string): string                      leading NUL -> '@'
  *   socketAddressProblem(address: string): { code, message } | null
  */
-import { MsgmuxError } from './errors';
+import { ErrorCode, MsgmuxError } from './errors';
 import type { SinkPolicy } from './config';
 
 export const MAX_REQUEST_BYTES = 4096;
@@ -47,13 +47,13 @@ export const MAX_REQUEST_BYTES = 4096;
 export const SUN_PATH_BYTES = 108;
 
 export const CONTROL_ERROR = Object.freeze({
-  REQUEST_TOO_LARGE: 'ERR_MSGMUX_REQUEST_TOO_LARGE',
-  BAD_REQUEST: 'ERR_MSGMUX_BAD_REQUEST',
-  UNKNOWN_OP: 'ERR_MSGMUX_UNKNOWN_OP',
-  PATH_TOO_LONG: 'ERR_MSGMUX_PATH_TOO_LONG',
-  SINK_LIMIT: 'ERR_MSGMUX_SINK_LIMIT',
-  UNREACHABLE: 'ERR_MSGMUX_UNREACHABLE',
-  NOT_SUBSCRIBED: 'ERR_MSGMUX_NOT_SUBSCRIBED',
+  REQUEST_TOO_LARGE: ErrorCode.REQUEST_TOO_LARGE,
+  BAD_REQUEST: ErrorCode.BAD_REQUEST,
+  UNKNOWN_OP: ErrorCode.UNKNOWN_OP,
+  PATH_TOO_LONG: ErrorCode.PATH_TOO_LONG,
+  SINK_LIMIT: ErrorCode.SINK_LIMIT,
+  UNREACHABLE: ErrorCode.UNREACHABLE,
+  NOT_SUBSCRIBED: ErrorCode.NOT_SUBSCRIBED,
 });
 
 export type ControlRequest =
@@ -194,6 +194,6 @@ export function errorReply(err: unknown): ControlReply {
   const message = err instanceof Error ? err.message : String(err);
   return {
     ok: false,
-    error: { code: typeof code === 'string' ? code : 'ERR_MSGMUX_INTERNAL', message },
+    error: { code: typeof code === 'string' ? code : ErrorCode.INTERNAL, message },
   };
 }

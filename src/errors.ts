@@ -2,11 +2,68 @@
  * Every error msgmux raises carries a stable `code`, like Node's own
  * (`ERR_MSGMUX_...` for ours, the errno name for a failed syscall), so
  * callers branch on `err.code`, never on message text.
+ *
+ * `ErrorCode` is the one table of msgmux's own codes; the README lists it.
+ * Each entry says when the code is raised, so the table doubles as docs.
  */
+export const ERROR_CODES = {
+  // Usage and configuration
+  ERR_MSGMUX_USAGE: 'the command line is wrong (exit code 2)',
+  ERR_MSGMUX_CONFIG: 'the config file or an option fails validation; the message lists every problem',
+  ERR_MSGMUX_INVALID_ARGUMENT: 'an argument to a library call is out of range or of the wrong type',
+  // The ring
+  ERR_MSGMUX_RING_CAPACITY: 'a ring capacity that is not a power of two in the allowed range',
+  ERR_MSGMUX_RING_READERS: 'a maxReaders outside the allowed range',
+  ERR_MSGMUX_RING_INVALID: 'Ring.attach was given memory that does not hold a ring of this version',
+  ERR_MSGMUX_RING_FULL: 'every reader slot of the ring is taken',
+  ERR_MSGMUX_WRITER_TAKEN: 'the ring already has a writer',
+  ERR_MSGMUX_WRITER_CLOSED: 'the ring writer was used after close()',
+  ERR_MSGMUX_RECORD_TOO_LARGE: 'a record larger than a quarter of the ring; it is refused, never truncated',
+  ERR_MSGMUX_READER_OPTION: 'a reader option (start, policy, maxBatch) is invalid',
+  ERR_MSGMUX_READER_CLOSED: 'the ring reader was used after close()',
+  ERR_MSGMUX_READER_EVICTED: 'an evict reader stalled longer than its budget and was dropped',
+  ERR_MSGMUX_READER_RECLAIMED: "the ring's owner reclaimed the reader (its thread died)",
+  // The native binding
+  ERR_MSGMUX_NATIVE_MISSING: 'the native addon is not built; run npm install',
+  ERR_MSGMUX_ADDRESS_TOO_LONG: 'a socket address longer than sun_path allows',
+  // The queue and the daemon
+  ERR_MSGMUX_NO_QUEUE: 'the ingest queue does not exist: the daemon is not running',
+  ERR_MSGMUX_QUEUE: 'a queue operation failed for a reason the message names',
+  ERR_MSGMUX_QUEUE_LIMIT: 'the kernel limits leave no room for the queue; the message says which limit and how to raise it',
+  ERR_MSGMUX_ALREADY_RUNNING: 'another daemon already ingests this queue',
+  ERR_MSGMUX_MESSAGE_TOO_LARGE: "a message larger than the queue's message size",
+  ERR_MSGMUX_CLOSED: 'a publisher or subscriber was used after close()',
+  ERR_MSGMUX_STOPPING: 'the daemon is shutting down and takes no requests',
+  // The control protocol
+  ERR_MSGMUX_REQUEST_TOO_LARGE: 'a control datagram larger than the daemon accepts',
+  ERR_MSGMUX_BAD_REQUEST: 'a control request that is malformed or names an address that cannot be a sink',
+  ERR_MSGMUX_UNKNOWN_OP: 'a control request with an op the daemon does not know',
+  ERR_MSGMUX_PATH_TOO_LONG: 'a sink path longer than sun_path allows',
+  ERR_MSGMUX_SINK_LIMIT: 'the daemon already serves maxSinks sinks',
+  ERR_MSGMUX_UNREACHABLE: 'nothing listens at the address to subscribe',
+  ERR_MSGMUX_NOT_SUBSCRIBED: 'unsubscribe of an address that is not a sink',
+  ERR_MSGMUX_NO_DAEMON: 'nothing listens on the control socket',
+  ERR_MSGMUX_CONTROL_TIMEOUT: 'the daemon did not answer a control request in time',
+  ERR_MSGMUX_CONTROL: 'the control socket thread failed',
+  ERR_MSGMUX_INTERNAL: 'an unexpected error inside the daemon (a bug: please report it)',
+  // Sinks and subscribers
+  ERR_MSGMUX_SINK_FAILED: 'a sink worker failed to start or stopped on an error',
+  ERR_MSGMUX_SINK_CRASHED: "a sink worker's thread died",
+  ERR_MSGMUX_SUBSCRIBER: "the subscriber's receive thread failed",
+} as const;
+
+export type ErrorCodeName = keyof typeof ERROR_CODES;
+
+/** `ErrorCode.USAGE === 'ERR_MSGMUX_USAGE'`: the codes by their short names. */
+export const ErrorCode = Object.freeze(
+  Object.fromEntries(Object.keys(ERROR_CODES).map((code) => [code.slice('ERR_MSGMUX_'.length), code])),
+) as { readonly [K in ErrorCodeName as K extends `ERR_MSGMUX_${infer Short}` ? Short : never]: K };
+
 export class MsgmuxError extends Error {
+  /** One of `ERROR_CODES`, or the errno name of the syscall that failed underneath. */
   readonly code: string;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCodeName | string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'MsgmuxError';
     this.code = code;

@@ -30,7 +30,7 @@
  *   closeMq(mq: PosixMQ): void               for any posix-mq handle, tests included
  */
 import type PosixMQ from 'posix-mq';
-import { MsgmuxError } from './errors';
+import { ErrorCode, MsgmuxError } from './errors';
 import { DEFAULT_CONFIG } from './config';
 import { queueNameProblem } from './queue-limits';
 
@@ -55,12 +55,12 @@ function queueError(queue: string, err: unknown): MsgmuxError {
   const message = err instanceof Error ? err.message : String(err);
   const errno = ERRNO_BY_MESSAGE[message];
   if (errno === 'ENOENT') {
-    return new MsgmuxError('ERR_MSGMUX_NO_QUEUE', `queue ${queue} does not exist: is msgmux running? (msgmux start creates it)`, { cause: err });
+    return new MsgmuxError(ErrorCode.NO_QUEUE, `queue ${queue} does not exist: is msgmux running? (msgmux start creates it)`, { cause: err });
   }
   if (errno === 'EACCES') {
     return new MsgmuxError('EACCES', `no permission to write to queue ${queue} (the daemon sets its mode with queueMode)`, { cause: err });
   }
-  return new MsgmuxError(errno ?? 'ERR_MSGMUX_QUEUE', `queue ${queue}: ${message}`, { cause: err });
+  return new MsgmuxError(errno ?? ErrorCode.QUEUE, `queue ${queue}: ${message}`, { cause: err });
 }
 
 const closing = new Set<PosixMQ>();
@@ -157,7 +157,7 @@ export class Publisher {
   constructor(options: PublisherOptions = {}) {
     this.queue = options.queue ?? DEFAULT_CONFIG.queue;
     const problem = queueNameProblem(this.queue);
-    if (problem) throw new MsgmuxError('ERR_MSGMUX_INVALID_ARGUMENT', `queue name ${JSON.stringify(this.queue)} ${problem}`);
+    if (problem) throw new MsgmuxError(ErrorCode.INVALID_ARGUMENT, `queue name ${JSON.stringify(this.queue)} ${problem}`);
     const mq = openQueue(this.queue);
     this.messageSize = mq.msgsize;
     this.depth = mq.maxmsgs;
@@ -165,15 +165,15 @@ export class Publisher {
   }
 
   publish(data: string | Uint8Array, priority = 0): Promise<void> {
-    if (this.closed) return Promise.reject(new MsgmuxError('ERR_MSGMUX_CLOSED', 'publisher is closed'));
+    if (this.closed) return Promise.reject(new MsgmuxError(ErrorCode.CLOSED, 'publisher is closed'));
     if (!Number.isInteger(priority) || priority < 0 || priority > MAX_PRIORITY) {
-      return Promise.reject(new MsgmuxError('ERR_MSGMUX_INVALID_ARGUMENT', `priority must be an integer from 0 to ${MAX_PRIORITY} (got ${priority})`));
+      return Promise.reject(new MsgmuxError(ErrorCode.INVALID_ARGUMENT, `priority must be an integer from 0 to ${MAX_PRIORITY} (got ${priority})`));
     }
     // a copy: the caller may reuse its buffer while the message waits for room
     const buffer = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
     if (buffer.byteLength > this.messageSize) {
       return Promise.reject(
-        new MsgmuxError('ERR_MSGMUX_MESSAGE_TOO_LARGE', `message is ${buffer.byteLength} bytes; queue ${this.queue} takes at most ${this.messageSize}`),
+        new MsgmuxError(ErrorCode.MESSAGE_TOO_LARGE, `message is ${buffer.byteLength} bytes; queue ${this.queue} takes at most ${this.messageSize}`),
       );
     }
     return new Promise((resolve, reject) => {

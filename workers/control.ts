@@ -8,7 +8,7 @@ import { unlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DgramSocket } from '../src/native';
 import { ControlBlock } from '../src/daemon/control-block';
-import { hasCode } from '../src/errors';
+import { ErrorCode, hasCode } from '../src/errors';
 import { MAX_REQUEST_BYTES } from '../src/control-protocol';
 
 export interface ControlTask {
@@ -53,7 +53,7 @@ function serve(task: ControlTask): void {
   try {
     socket = bindControl(task.address);
   } catch (err) {
-    const { code = 'ERR_MSGMUX_CONTROL', message = String(err) } = err as { code?: string; message?: string };
+    const { code = ErrorCode.CONTROL, message = String(err) } = err as { code?: string; message?: string };
     return post({ type: 'failed', code, message });
   }
   post({ type: 'listening' });

@@ -10,7 +10,7 @@
  * could not deliver, so it never stalls the bus; it reconnects when it can.
  */
 import { Ring, type RecordBatch, type RingReader } from '../src/ring';
-import { hasCode, MsgmuxError } from '../src/errors';
+import { ErrorCode, hasCode, MsgmuxError } from '../src/errors';
 import { ControlBlock, SinkState, StopRequest, type SinkEntry } from '../src/daemon/control-block';
 import { createTarget, isGone, type QueueShape, type SinkTarget } from '../src/daemon/targets';
 import type { Sink } from '../src/daemon/sink-spec';
@@ -125,7 +125,7 @@ class Drain {
     let backoff = 0;
     while (sent + dropped < count) {
       if (this.entry.stop === StopRequest.NOW) break;
-      if (this.reader.evicted) throw new MsgmuxError('ERR_MSGMUX_READER_EVICTED', 'evicted while waiting for the sink');
+      if (this.reader.evicted) throw new MsgmuxError(ErrorCode.READER_EVICTED, 'evicted while waiting for the sink');
       const done = sent + dropped;
       try {
         const n = this.target.send(source, offsets.subarray(done), lengths.subarray(done), count - done, patient ? SEND_WAIT_MS : DROP_SINK_WAIT_MS);
@@ -184,8 +184,8 @@ export default function drainToSink(task: SinkTask): SinkOutcome {
     return { reason: drain.run() };
   } catch (err) {
     if (err instanceof SinkGone) return { reason: 'gone' };
-    if (hasCode(err, 'ERR_MSGMUX_READER_EVICTED')) return { reason: 'evicted' };
-    const { code = 'ERR_MSGMUX_SINK_FAILED', message = String(err) } = err as { code?: string; message?: string };
+    if (hasCode(err, ErrorCode.READER_EVICTED)) return { reason: 'evicted' };
+    const { code = ErrorCode.SINK_FAILED, message = String(err) } = err as { code?: string; message?: string };
     return { reason: 'failed', error: { code, message } };
   } finally {
     entry.setReachable(false);

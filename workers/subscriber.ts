@@ -10,6 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { DgramSocket } from '../src/native';
 import { IN_FLIGHT, MAX_IN_FLIGHT, STOP, type SubscriberEvent, type SubscriberTask } from '../src/subscriber-protocol';
+import { ErrorCode } from '../src/errors';
 
 const BATCH = 64;
 const POLL_MS = 100;
@@ -22,7 +23,7 @@ function receive(task: SubscriberTask): void {
     socket.bind(task.name);
     socket.setRecvBufferSize(4 << 20);
   } catch (err) {
-    const { code = 'ERR_MSGMUX_SUBSCRIBER', message = String(err) } = err as { code?: string; message?: string };
+    const { code = ErrorCode.SUBSCRIBER, message = String(err) } = err as { code?: string; message?: string };
     socket.close();
     return post({ type: 'failed', code, message });
   }

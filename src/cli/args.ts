@@ -10,7 +10,7 @@
  * combine with the config file.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { MsgmuxError } from '../errors';
+import { ErrorCode, MsgmuxError } from '../errors';
 import { DEFAULT_CONFIG, SINK_POLICIES, parseSize, type ConfigInput, type SinkInput, type SinkPolicy } from '../config';
 
 export const COMMANDS = ['start', 'pub', 'sub', 'stats'] as const;
@@ -77,7 +77,7 @@ const OPTIONS = {
 
 const usageError = (command: CommandName | undefined, message: string): never => {
   const hint = command ? `msgmux ${command} --help` : 'msgmux --help';
-  throw new MsgmuxError('ERR_MSGMUX_USAGE', `${command ? `msgmux ${command}: ` : ''}${message} (see ${hint})`);
+  throw new MsgmuxError(ErrorCode.USAGE, `${command ? `msgmux ${command}: ` : ''}${message} (see ${hint})`);
 };
 
 /** Turns a value string into T, or says what it should have been. */

@@ -4,6 +4,7 @@ import { pub } from './pub';
 import { start } from './start';
 import { stats } from './stats';
 import { sub } from './sub';
+import { ErrorCode } from '../errors';
 
 async function run(argv: string[]): Promise<number> {
   const command = parseCommandLine(argv);
@@ -32,7 +33,7 @@ export function main(argv: string[]): void {
     },
     (err: Error & { code?: string }) => {
       process.stderr.write(`msgmux: ${err.message}${err.code ? ` (${err.code})` : ''}\n`);
-      process.exit(err.code === 'ERR_MSGMUX_USAGE' ? 2 : 1);
+      process.exit(err.code === ErrorCode.USAGE ? 2 : 1);
     },
   );
 }

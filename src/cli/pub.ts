@@ -10,7 +10,7 @@
  * Lines end at "\n" (a "\r" before it is dropped); a last line without "\n"
  * is published too. Empty lines are empty messages.
  */
-import { MsgmuxError } from '../errors';
+import { ErrorCode, MsgmuxError } from '../errors';
 import { Publisher } from '../publisher';
 
 export interface PubOptions {
@@ -51,7 +51,7 @@ async function publishLines(publisher: Publisher, priority: number, input: Async
     // +1: the partial line may still end in the "\r" of a "\r\n"
     if (partial.byteLength > publisher.messageSize + 1) {
       throw new MsgmuxError(
-        'ERR_MSGMUX_MESSAGE_TOO_LARGE',
+        ErrorCode.MESSAGE_TOO_LARGE,
         `line ${count + 1} is longer than ${publisher.messageSize} bytes, the largest message queue ${publisher.queue} takes`,
       );
     }

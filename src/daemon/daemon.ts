@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { DaemonConfig } from '../config';
 import { encodeReply, errorReply, normalizeAddress, parseControlRequest, type ControlReply, type ControlRequest } from '../control-protocol';
-import { MsgmuxError } from '../errors';
+import { ErrorCode, MsgmuxError } from '../errors';
 import type { Logger } from '../log';
 import { DgramSocket } from '../native';
 import { Ring } from '../ring';
@@ -159,12 +159,12 @@ export class Daemon {
   }
 
   private async handle(request: ControlRequest): Promise<ControlReply> {
-    if (this.stopping) throw new MsgmuxError('ERR_MSGMUX_STOPPING', 'msgmux is stopping');
+    if (this.stopping) throw new MsgmuxError(ErrorCode.STOPPING, 'msgmux is stopping');
     switch (request.op) {
       case 'subscribe': {
         if (normalizeAddress(request.path) === normalizeAddress(this.config.control)) {
           // Every message would then reach the control socket and run as a request, with the daemon's rights.
-          throw new MsgmuxError('ERR_MSGMUX_BAD_REQUEST', `${request.path} is this daemon's own control socket; it cannot be a sink`);
+          throw new MsgmuxError(ErrorCode.BAD_REQUEST, `${request.path} is this daemon's own control socket; it cannot be a sink`);
         }
         const existing = this.registry.has(request.path);
         await this.registry.add({

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DaemonConfig } from '../config';
-import { MsgmuxError } from '../errors';
+import { ErrorCode, MsgmuxError } from '../errors';
 import type { Logger } from '../log';
 import { DgramSocket, MessageQueue } from '../native';
 import { hasCode } from '../errors';
@@ -40,7 +40,7 @@ function lockQueue(queue: string): DgramSocket {
   } catch (err) {
     lock.close();
     if (!hasCode(err, 'EADDRINUSE')) throw err;
-    throw new MsgmuxError('ERR_MSGMUX_ALREADY_RUNNING', `another msgmux daemon is already ingesting queue ${queue}`);
+    throw new MsgmuxError(ErrorCode.ALREADY_RUNNING, `another msgmux daemon is already ingesting queue ${queue}`);
   }
 }
 
@@ -58,7 +58,7 @@ function openLockedQueue(config: DaemonConfig, log: Logger, lock: DgramSocket): 
   const plan = planQueue({ depth: config.queueDepth, messageSize: config.maxMessage }, readQueueLimits());
   for (const advice of plan.advice) log.warn({ queue: config.queue }, advice);
   if (plan.depth === 0) {
-    throw new MsgmuxError('ERR_MSGMUX_QUEUE_LIMIT', `queue ${config.queue} cannot hold even one message: ${plan.advice.join('; ')}`);
+    throw new MsgmuxError(ErrorCode.QUEUE_LIMIT, `queue ${config.queue} cannot hold even one message: ${plan.advice.join('; ')}`);
   }
   const queue = MessageQueue.open(config.queue, {
     create: true,
@@ -78,7 +78,7 @@ function openLockedQueue(config: DaemonConfig, log: Logger, lock: DgramSocket): 
   if (attributes.messageSize > maxRecordFor(config.ringSize)) {
     queue.close();
     throw new MsgmuxError(
-      'ERR_MSGMUX_CONFIG',
+      ErrorCode.CONFIG,
       `queue ${config.queue} carries messages up to ${attributes.messageSize} bytes, more than a quarter of the ring (ringSize ${config.ringSize}); raise ringSize`,
     );
   }

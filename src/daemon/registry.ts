@@ -10,7 +10,7 @@
  */
 import path from 'node:path';
 import { Piscina } from 'piscina';
-import { MsgmuxError } from '../errors';
+import { ErrorCode, MsgmuxError } from '../errors';
 import type { Logger } from '../log';
 import type { Ring } from '../ring';
 import { normalizeAddress } from '../control-protocol';
@@ -79,14 +79,14 @@ export class SinkRegistry {
     if (this.sinks.has(key)) return;
     const index = this.freeIndexes.pop();
     if (index === undefined) {
-      throw new MsgmuxError('ERR_MSGMUX_SINK_LIMIT', `already serving ${this.maxSinks} sinks (maxSinks); ${key} was refused`);
+      throw new MsgmuxError(ErrorCode.SINK_LIMIT, `already serving ${this.maxSinks} sinks (maxSinks); ${key} was refused`);
     }
     const entry = this.control.sink(index);
     entry.reset();
     entry.state = SinkState.STARTING;
     const task: SinkTask = { ring: this.ring.buffer, control: this.control.buffer, index, sink: { ...sink, path: key }, queueShape: this.queueShape };
     const done = (this.pool.run(task) as Promise<SinkOutcome>).catch(
-      (err: Error): SinkOutcome => ({ reason: 'failed', error: { code: 'ERR_MSGMUX_SINK_CRASHED', message: err.message } }),
+      (err: Error): SinkOutcome => ({ reason: 'failed', error: { code: ErrorCode.SINK_CRASHED, message: err.message } }),
     );
     const running: RunningSink = { sink: { ...sink, path: key }, index, entry, done };
     this.sinks.set(key, running);
@@ -97,16 +97,16 @@ export class SinkRegistry {
     if (state === SinkState.JOINED) return;
     const outcome = await done;
     if (outcome.reason === 'gone') {
-      throw new MsgmuxError('ERR_MSGMUX_UNREACHABLE', `nothing listens at ${key}`);
+      throw new MsgmuxError(ErrorCode.UNREACHABLE, `nothing listens at ${key}`);
     }
-    throw new MsgmuxError(outcome.error?.code ?? 'ERR_MSGMUX_SINK_FAILED', `sink ${key} did not start: ${outcome.error?.message ?? outcome.reason}`);
+    throw new MsgmuxError(outcome.error?.code ?? ErrorCode.SINK_FAILED, `sink ${key} did not start: ${outcome.error?.message ?? outcome.reason}`);
   }
 
   /** Stops a sink's worker at once; resolves when it has left the ring. */
   async remove(address: string): Promise<void> {
     const key = normalizeAddress(address);
     const running = this.sinks.get(key);
-    if (!running) throw new MsgmuxError('ERR_MSGMUX_NOT_SUBSCRIBED', `${key} is not a sink`);
+    if (!running) throw new MsgmuxError(ErrorCode.NOT_SUBSCRIBED, `${key} is not a sink`);
     running.entry.requestStop(StopRequest.NOW);
     await running.done;
   }

@@ -1,4 +1,4 @@
-import { MsgmuxError } from '../errors';
+import { ErrorCode, MsgmuxError } from '../errors';
 
 /**
  * Errors from the native binding.
@@ -17,8 +17,8 @@ export interface SyscallError extends Error {
 
 /** Codes for argument errors raised by the binding or its wrapper. */
 export const NativeErrorCode = {
-  missing: 'ERR_MSGMUX_NATIVE_MISSING',
-  addressTooLong: 'ERR_MSGMUX_ADDRESS_TOO_LONG',
+  missing: ErrorCode.NATIVE_MISSING,
+  addressTooLong: ErrorCode.ADDRESS_TOO_LONG,
   invalidArgType: 'ERR_INVALID_ARG_TYPE',
   invalidArgValue: 'ERR_INVALID_ARG_VALUE',
   outOfRange: 'ERR_OUT_OF_RANGE',

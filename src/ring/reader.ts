@@ -11,7 +11,7 @@
  * tail beyond a record's start after using it knows that record may be torn,
  * discards it (seqlock style) and counts the gap from the record indexes.
  */
-import { MsgmuxError } from '../errors';
+import { ErrorCode, MsgmuxError } from '../errors';
 import { Header, PAD, PolicyCode, recordBytes, Slot, SlotState, slotWord, type ReaderPolicy, type RingViews } from './layout';
 import { deadlineAfter, remaining, sleepAsync, sleepSync, spin } from './wait-strategy';
 
@@ -280,13 +280,13 @@ export class RingReader {
   }
 
   private checkActive(): void {
-    if (this.closed) throw new MsgmuxError('ERR_MSGMUX_READER_CLOSED', 'the ring reader is closed');
+    if (this.closed) throw new MsgmuxError(ErrorCode.READER_CLOSED, 'the ring reader is closed');
     const state = Atomics.load(this.ring.i32, this.word + Slot.STATE);
     if (state === SlotState.EVICTED) {
-      throw new MsgmuxError('ERR_MSGMUX_READER_EVICTED', `reader in slot ${this.slot} was evicted: it stalled longer than its budget`);
+      throw new MsgmuxError(ErrorCode.READER_EVICTED, `reader in slot ${this.slot} was evicted: it stalled longer than its budget`);
     }
     if (state !== SlotState.ACTIVE) {
-      throw new MsgmuxError('ERR_MSGMUX_READER_RECLAIMED', `reader in slot ${this.slot} was reclaimed by the ring's owner`);
+      throw new MsgmuxError(ErrorCode.READER_RECLAIMED, `reader in slot ${this.slot} was reclaimed by the ring's owner`);
     }
   }
 

@@ -10,7 +10,7 @@
  * thread that attaches sees the same writer lock, reader slots and cursors.
  */
 import { threadId, type Worker } from 'node:worker_threads';
-import { MsgmuxError } from '../errors';
+import { ErrorCode, MsgmuxError } from '../errors';
 import {
   DEFAULT_MAX_READERS,
   Header,
@@ -75,12 +75,12 @@ export class Ring {
     const maxReaders = options?.maxReaders ?? DEFAULT_MAX_READERS;
     if (!Number.isInteger(capacity) || capacity < MIN_CAPACITY || capacity > MAX_CAPACITY || (capacity & (capacity - 1)) !== 0) {
       throw new MsgmuxError(
-        'ERR_MSGMUX_RING_CAPACITY',
+        ErrorCode.RING_CAPACITY,
         `ring capacity must be a power of two from ${MIN_CAPACITY} to ${MAX_CAPACITY} bytes (got ${capacity})`,
       );
     }
     if (!Number.isInteger(maxReaders) || maxReaders < 1 || maxReaders > MAX_READERS_LIMIT) {
-      throw new MsgmuxError('ERR_MSGMUX_RING_READERS', `maxReaders must be an integer from 1 to ${MAX_READERS_LIMIT} (got ${maxReaders})`);
+      throw new MsgmuxError(ErrorCode.RING_READERS, `maxReaders must be an integer from 1 to ${MAX_READERS_LIMIT} (got ${maxReaders})`);
     }
     const dataOffset = dataOffsetFor(maxReaders);
     const buffer = new SharedArrayBuffer(dataOffset + capacity);
@@ -96,11 +96,11 @@ export class Ring {
   /** Opens a ring made by `Ring.create`, typically in another worker thread. */
   static attach(buffer: SharedArrayBuffer): Ring {
     if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < dataOffsetFor(1) + MIN_CAPACITY) {
-      throw new MsgmuxError('ERR_MSGMUX_RING_INVALID', 'Ring.attach needs the SharedArrayBuffer of a ring (ring.buffer)');
+      throw new MsgmuxError(ErrorCode.RING_INVALID, 'Ring.attach needs the SharedArrayBuffer of a ring (ring.buffer)');
     }
     const i32 = new Int32Array(buffer);
     if (Atomics.load(i32, Header.MAGIC) !== MAGIC || i32[Header.VERSION] !== VERSION) {
-      throw new MsgmuxError('ERR_MSGMUX_RING_INVALID', 'this SharedArrayBuffer does not hold a msgmux ring of this version');
+      throw new MsgmuxError(ErrorCode.RING_INVALID, 'this SharedArrayBuffer does not hold a msgmux ring of this version');
     }
     const capacity = i32[Header.CAPACITY];
     return new Ring({
@@ -149,7 +149,7 @@ export class Ring {
     const { i32 } = this.views;
     const holder = Atomics.compareExchange(i32, Header.WRITER_OWNER, 0, threadId + 1);
     if (holder !== 0) {
-      throw new MsgmuxError('ERR_MSGMUX_WRITER_TAKEN', `the ring already has a writer (thread ${holder - 1}); close it first`);
+      throw new MsgmuxError(ErrorCode.WRITER_TAKEN, `the ring already has a writer (thread ${holder - 1}); close it first`);
     }
     return new RingWriter(this.views);
   }
@@ -158,13 +158,13 @@ export class Ring {
   reader(options: ReaderOptions = {}): RingReader {
     const { start = 'latest', policy = 'block', evictAfterMs = 5000, maxBatch = DEFAULT_BATCH } = options;
     if (start !== 'latest' && start !== 'earliest') {
-      throw new MsgmuxError('ERR_MSGMUX_READER_OPTION', `reader start must be "latest" or "earliest" (got ${String(start)})`);
+      throw new MsgmuxError(ErrorCode.READER_OPTION, `reader start must be "latest" or "earliest" (got ${String(start)})`);
     }
     if (!(policy in PolicyCode)) {
-      throw new MsgmuxError('ERR_MSGMUX_READER_OPTION', `reader policy must be block, drop or evict (got ${String(policy)})`);
+      throw new MsgmuxError(ErrorCode.READER_OPTION, `reader policy must be block, drop or evict (got ${String(policy)})`);
     }
     if (!Number.isInteger(maxBatch) || maxBatch < 1) {
-      throw new MsgmuxError('ERR_MSGMUX_READER_OPTION', `maxBatch must be a positive integer (got ${maxBatch})`);
+      throw new MsgmuxError(ErrorCode.READER_OPTION, `maxBatch must be a positive integer (got ${maxBatch})`);
     }
     const { i32, maxReaders } = this.views;
     for (let slot = 0; slot < maxReaders; slot++) {
@@ -190,7 +190,7 @@ export class Ring {
       }
       return new RingReader(this.views, slot, policy, maxBatch, firstIndex);
     }
-    throw new MsgmuxError('ERR_MSGMUX_RING_FULL', `all ${maxReaders} reader slots are taken`);
+    throw new MsgmuxError(ErrorCode.RING_FULL, `all ${maxReaders} reader slots are taken`);
   }
 
   /**

@@ -7,7 +7,7 @@
  * it may go (`limit`, the slowest gating cursor plus the capacity) and
  * rescans the readers only when a write would pass it or a reader has joined.
  */
-import { MsgmuxError } from '../errors';
+import { ErrorCode, MsgmuxError } from '../errors';
 import { Gating } from './gating';
 import { Header, PAD, recordBytes, type RingViews } from './layout';
 import { deadlineAfter, remaining, sleepAsync, sleepSync, spin } from './wait-strategy';
@@ -141,7 +141,7 @@ export class RingWriter {
     const { mask, capacity, maxRecord } = this.ring;
     if (length > maxRecord) {
       throw new MsgmuxError(
-        'ERR_MSGMUX_RECORD_TOO_LARGE',
+        ErrorCode.RECORD_TOO_LARGE,
         `record of ${length} bytes is larger than a quarter of the ring (${maxRecord} bytes)`,
       );
     }
@@ -275,6 +275,6 @@ export class RingWriter {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new MsgmuxError('ERR_MSGMUX_WRITER_CLOSED', 'the ring writer is closed');
+    if (this.closed) throw new MsgmuxError(ErrorCode.WRITER_CLOSED, 'the ring writer is closed');
   }
 }
