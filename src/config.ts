@@ -17,8 +17,9 @@
  * replaces the file's value.
  */
 import { readFileSync } from 'node:fs';
+import { socketAddressProblem } from './address';
+import { DEFAULT_CONTROL, DEFAULT_MAX_MESSAGE, DEFAULT_QUEUE } from './defaults';
 import { ErrorCode, MsgmuxError } from './errors';
-import { socketAddressProblem } from './control-protocol';
 import { HARD_MSGMAX, HARD_MSGSIZEMAX, queueNameProblem } from './queue-limits';
 
 export const SINK_POLICIES = ['block', 'drop', 'evict'] as const;
@@ -61,11 +62,11 @@ export type SinkInput = Pick<SinkSpec, 'path'> & Partial<Omit<SinkSpec, 'path'>>
 export type ConfigInput = Partial<Omit<DaemonConfig, 'sinks'>> & { sinks?: SinkInput[] };
 
 export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze({
-  queue: '/msgmux',
+  queue: DEFAULT_QUEUE,
   queueDepth: 10,
-  maxMessage: 8192,
+  maxMessage: DEFAULT_MAX_MESSAGE,
   queueMode: 0o600,
-  control: '@msgmux/control',
+  control: DEFAULT_CONTROL,
   ringSize: 8 * 1024 * 1024,
   policy: 'block',
   evictAfterMs: 5000,

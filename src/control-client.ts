@@ -10,7 +10,8 @@ import { ErrorCode, MsgmuxError, hasCode } from './errors';
 import { DgramSocket } from './native';
 import type { ControlReply } from './control-protocol';
 
-export const DEFAULT_CONTROL = '@msgmux/control';
+/** Re-exported for the package's public API; defined in defaults.ts. */
+export { DEFAULT_CONTROL } from './defaults';
 const REPLY_BYTES = 1 << 20; // a stats reply lists every sink
 
 export const uniqueAbstractName = (role: string): string => `@msgmux/${role}-${process.pid}-${randomBytes(4).toString('hex')}`;

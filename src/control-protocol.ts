@@ -36,15 +36,14 @@
  *   parseControlRequest(datagram: Uint8Array): ControlRequest      throws MsgmuxError (codes above)
  *   encodeReply(reply: ControlReply): Uint8Array
  *   errorReply(err: unknown): ControlReply
- *   normalizeAddress(address: string): string                      leading NUL -> '@'
- *   socketAddressProblem(address: string): { code, message } | null
+ *
+ * Address syntax (normalizeAddress, socketAddressProblem) is src/address.ts's.
  */
+import { normalizeAddress, socketAddressProblem } from './address';
 import { ErrorCode, MsgmuxError } from './errors';
-import type { SinkPolicy } from './config';
+import { SINK_POLICIES, type SinkPolicy } from './config';
 
 export const MAX_REQUEST_BYTES = 4096;
-/** sun_path is 108 bytes: a filesystem path needs its NUL, an abstract name uses the first byte. */
-export const SUN_PATH_BYTES = 108;
 
 export const CONTROL_ERROR = Object.freeze({
   REQUEST_TOO_LARGE: ErrorCode.REQUEST_TOO_LARGE,
@@ -65,7 +64,7 @@ export type ControlReply =
   | ({ ok: true } & Record<string, unknown>)
   | { ok: false; error: { code: string; message: string } };
 
-const POLICIES: readonly string[] = ['block', 'drop', 'evict'];
+const POLICIES: readonly string[] = SINK_POLICIES;
 /** Fields each op accepts besides `op`; `path` is required where listed. */
 const OP_FIELDS: Record<ControlRequest['op'], readonly string[]> = {
   subscribe: ['path', 'policy', 'evictAfterMs'],
@@ -76,33 +75,6 @@ const OP_FIELDS: Record<ControlRequest['op'], readonly string[]> = {
 const fail = (code: string, message: string): never => {
   throw new MsgmuxError(code, message);
 };
-
-/** `\0name` -> `@name`; anything else unchanged. */
-export function normalizeAddress(address: string): string {
-  return address.startsWith('\0') ? '@' + address.slice(1) : address;
-}
-
-/** Why `address` cannot be a datagram socket address, or null when it can. */
-export function socketAddressProblem(address: string): { code: string; message: string } | null {
-  const normalized = normalizeAddress(address);
-  const abstract = normalized.startsWith('@');
-  if (!abstract && !normalized.startsWith('/')) {
-    return { code: CONTROL_ERROR.BAD_REQUEST, message: 'must be a socket path: /path, @name or a leading NUL' };
-  }
-  const name = abstract ? normalized.slice(1) : normalized;
-  if (name.length === 0) return { code: CONTROL_ERROR.BAD_REQUEST, message: 'must name a socket after "@"' };
-  // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x1f\x7f]/.test(name)) {
-    return { code: CONTROL_ERROR.BAD_REQUEST, message: 'must not contain control characters' };
-  }
-  const bytes = Buffer.byteLength(name);
-  const max = SUN_PATH_BYTES - 1;
-  if (bytes > max) {
-    const what = abstract ? 'an abstract name' : 'a filesystem socket path';
-    return { code: CONTROL_ERROR.PATH_TOO_LONG, message: `is ${bytes} bytes; ${what} fits in at most ${max}` };
-  }
-  return null;
-}
 
 function checkedPath(path: unknown): string {
   if (typeof path !== 'string') return fail(CONTROL_ERROR.BAD_REQUEST, `"path" must be a string (got ${JSON.stringify(path) ?? 'nothing'})`);

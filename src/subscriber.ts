@@ -14,7 +14,8 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { SinkPolicy } from './config';
-import { DEFAULT_CONTROL, controlCall, uniqueAbstractName } from './control-client';
+import { controlCall, uniqueAbstractName } from './control-client';
+import { DEFAULT_CONTROL, DEFAULT_MAX_MESSAGE } from './defaults';
 import { MsgmuxError } from './errors';
 import { IN_FLIGHT, STOP, type SubscriberEvent, type SubscriberTask } from './subscriber-protocol';
 
@@ -62,7 +63,7 @@ export class Subscriber implements AsyncIterable<Uint8Array> {
     const control = options.control ?? DEFAULT_CONTROL;
     const name = options.name ?? uniqueAbstractName('sub');
     const flags = new Int32Array(new SharedArrayBuffer(8));
-    const task: SubscriberTask = { name, maxMessage: options.maxMessage ?? 8192, flags };
+    const task: SubscriberTask = { name, maxMessage: options.maxMessage ?? DEFAULT_MAX_MESSAGE, flags };
     const worker = new Worker(RECEIVER, { workerData: task });
     const exited = once(worker, 'exit');
     const [first] = (await once(worker, 'message')) as [SubscriberEvent];

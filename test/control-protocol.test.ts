@@ -6,9 +6,9 @@ import {
   MAX_REQUEST_BYTES,
   encodeReply,
   errorReply,
-  normalizeAddress,
   parseControlRequest,
 } from '../src/control-protocol';
+import { normalizeAddress } from '../src/address';
 import { MsgmuxError } from '../src/errors';
 
 const parse = (text: string | Uint8Array) => parseControlRequest(typeof text === 'string' ? Buffer.from(text) : text);

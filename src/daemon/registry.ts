@@ -13,7 +13,7 @@ import { Piscina } from 'piscina';
 import { ErrorCode, MsgmuxError } from '../errors';
 import type { Logger } from '../log';
 import type { Ring } from '../ring';
-import { normalizeAddress } from '../control-protocol';
+import { normalizeAddress } from '../address';
 import { ControlBlock, SinkState, StopRequest, type SinkEntry } from './control-block';
 import type { Sink } from './sink-spec';
 import type { QueueShape } from './targets';

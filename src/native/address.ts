@@ -1,22 +1,14 @@
+import { isAbstractAddress, normalizeAddress, SUN_PATH_BYTES } from '../address';
 import { argumentError, NativeErrorCode } from './errors';
 
 /**
- * Socket address syntax, in one place. A string address is either
- * - a filesystem path: `/run/x.sock`, `relative.sock`;
- * - an abstract name: `@name` or `\0name` (the kernel sees a leading NUL and
- *   exactly the bytes of the name, no terminator).
- * The addon receives the exact sun_path bytes built here.
+ * The sun_path bytes of an address, both ways. The syntax rules (`@name`,
+ * leading NUL, sun_path size) are src/address.ts's; the addon receives the
+ * exact bytes built here.
  */
-
-/** sizeof(sockaddr_un.sun_path) on Linux. */
-export const SUN_PATH_MAX = 108;
 
 const encoded = new Map<string, Buffer>();
 const ENCODED_CACHE_LIMIT = 256;
-
-export function isAbstractAddress(address: string): boolean {
-  return address.startsWith('@') || address.startsWith('\0');
-}
 
 /** The sun_path bytes for `address`. Cached: sinks send to the same few addresses over and over. */
 export function encodeAddress(address: string): Buffer {
@@ -31,21 +23,16 @@ export function encodeAddress(address: string): Buffer {
     throw argumentError('type', NativeErrorCode.invalidArgValue, `Invalid socket address ${JSON.stringify(address)}`);
   }
   const bytes = abstract ? Buffer.concat([Buffer.alloc(1), Buffer.from(name, 'utf8')]) : Buffer.from(name, 'utf8');
-  if (bytes.length > SUN_PATH_MAX) {
+  if (bytes.length > SUN_PATH_BYTES) {
     throw argumentError(
       'range',
       NativeErrorCode.addressTooLong,
-      `Socket address is ${bytes.length} bytes; sun_path holds ${SUN_PATH_MAX}: ${displayAddress(address)}`,
+      `Socket address is ${bytes.length} bytes; sun_path holds ${SUN_PATH_BYTES}: ${normalizeAddress(address)}`,
     );
   }
   if (encoded.size >= ENCODED_CACHE_LIMIT) encoded.clear();
   encoded.set(address, bytes);
   return bytes;
-}
-
-/** The human form used in messages and returned by recv: abstract names as `@name`. */
-export function displayAddress(address: string): string {
-  return address.startsWith('\0') ? '@' + address.slice(1) : address;
 }
 
 /** sun_path bytes as reported by the kernel -> `@name`, a path, or null for an unbound sender. */

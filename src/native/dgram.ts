@@ -1,4 +1,5 @@
-import { decodeAddress, displayAddress, encodeAddress } from './address';
+import { normalizeAddress } from '../address';
+import { decodeAddress, encodeAddress } from './address';
 import { nativeBinding, NativeHandle } from './binding';
 import { argumentError, NativeErrorCode } from './errors';
 
@@ -76,13 +77,13 @@ export class DgramSocket {
   }
 
   bind(address: string): void {
-    this.#native.dgramBind(this.#handle, encodeAddress(address), displayAddress(address));
-    this.#local = displayAddress(address);
+    this.#native.dgramBind(this.#handle, encodeAddress(address), normalizeAddress(address));
+    this.#local = normalizeAddress(address);
   }
 
   connect(address: string): void {
-    this.#native.dgramConnect(this.#handle, encodeAddress(address), displayAddress(address));
-    this.#peer = displayAddress(address);
+    this.#native.dgramConnect(this.#handle, encodeAddress(address), normalizeAddress(address));
+    this.#peer = normalizeAddress(address);
   }
 
   /** Sends one datagram to `address`, or to the connected peer. Returns bytes sent. */
@@ -177,6 +178,6 @@ export class DgramSocket {
   }
 
   #target(address: string | undefined): string | undefined {
-    return address === undefined ? this.#peer : displayAddress(address);
+    return address === undefined ? this.#peer : normalizeAddress(address);
   }
 }
