@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DgramSocket } from 'msgmux/native';
 import { Child } from './lib/child';
 import { onCleanup } from './lib/cleanup';
-import type { SinkStats } from '../src/daemon/registry';
+import type { SinkStats } from '../src/sink/registry';
 import type { BenchDaemon } from './lib/daemon';
 import { cpuUseOver, type CpuUse } from './lib/proc-stats';
 import { median } from './lib/report';

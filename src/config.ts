@@ -21,21 +21,10 @@ import { socketAddressProblem } from './address';
 import { DEFAULT_CONTROL, DEFAULT_MAX_MESSAGE, DEFAULT_QUEUE } from './defaults';
 import { ErrorCode, MsgmuxError } from './errors';
 import { HARD_MSGMAX, HARD_MSGSIZEMAX, queueNameProblem } from './queue-limits';
+import { CONFIGURED_SINK_KINDS, SINK_POLICIES, type SinkPolicy, type SinkSpec } from './sink/spec';
 
-export const SINK_POLICIES = ['block', 'drop', 'evict'] as const;
-export type SinkPolicy = (typeof SINK_POLICIES)[number];
-export const SINK_KINDS = ['static', 'mq'] as const;
-export type SinkKind = (typeof SINK_KINDS)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** A sink after resolution: policy and budget are filled from the defaults. */
-export interface SinkSpec {
-  path: string;
-  kind: SinkKind;
-  policy: SinkPolicy;
-  evictAfterMs: number;
-}
 
 export interface DaemonConfig {
   queue: string;
@@ -169,7 +158,7 @@ const TOP_LEVEL: { [K in keyof Omit<DaemonConfig, 'sinks'>]: Check<DaemonConfig[
 
 const SINK_FIELDS: { [K in keyof SinkSpec]: Check<SinkSpec[K]> } = {
   path: text(() => null), // checked per kind below
-  kind: oneOf(SINK_KINDS),
+  kind: oneOf(CONFIGURED_SINK_KINDS),
   policy: oneOf(SINK_POLICIES),
   evictAfterMs: integer(1, MS_MAX),
 };

@@ -41,7 +41,7 @@
  */
 import { normalizeAddress, socketAddressProblem } from './address';
 import { ErrorCode, MsgmuxError } from './errors';
-import { SINK_POLICIES, type SinkPolicy } from './config';
+import { SINK_POLICIES, type SinkPolicy } from './sink/spec';
 
 export const MAX_REQUEST_BYTES = 4096;
 

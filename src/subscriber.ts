@@ -13,10 +13,10 @@
 import path from 'node:path';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import type { SinkPolicy } from './config';
 import { controlCall, uniqueAbstractName } from './control-client';
 import { DEFAULT_CONTROL, DEFAULT_MAX_MESSAGE } from './defaults';
 import { MsgmuxError } from './errors';
+import type { SinkPolicy } from './sink/spec';
 import { IN_FLIGHT, STOP, type SubscriberEvent, type SubscriberTask } from './subscriber-protocol';
 
 export interface SubscriberOptions {
@@ -30,7 +30,7 @@ export interface SubscriberOptions {
   maxMessage?: number;
 }
 
-const RECEIVER = path.join(__dirname, '..', 'workers', 'subscriber.js');
+const RECEIVER = path.join(__dirname, '..', 'workers', 'subscriber-receiver.js');
 
 export class Subscriber implements AsyncIterable<Uint8Array> {
   /** Messages that arrived longer than maxMessage and were cut. */

@@ -11,7 +11,8 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ErrorCode, MsgmuxError } from '../errors';
-import { DEFAULT_CONFIG, SINK_POLICIES, parseSize, type ConfigInput, type SinkInput, type SinkPolicy } from '../config';
+import { DEFAULT_CONFIG, parseSize, type ConfigInput, type SinkInput } from '../config';
+import { SINK_POLICIES, type SinkPolicy } from '../sink/spec';
 
 export const COMMANDS = ['start', 'pub', 'sub', 'stats'] as const;
 export type CommandName = (typeof COMMANDS)[number];

@@ -1,5 +1,5 @@
 /** `msgmux sub`: the console consumer. Prints each message; exits after --count, or on SIGINT/SIGTERM. */
-import type { SinkPolicy } from '../config';
+import type { SinkPolicy } from '../sink/spec';
 import { Subscriber } from '../subscriber';
 import type { SubFormat } from './args';
 

@@ -18,15 +18,13 @@ import { ErrorCode, MsgmuxError } from '../errors';
 import type { Logger } from '../log';
 import { DgramSocket } from '../native';
 import { Ring } from '../ring';
-import { ControlBlock } from './control-block';
-import { openQueue, type OpenedQueue } from './queue';
-import { SinkRegistry, type SinkStats } from './registry';
-import type { ControlEvent, ControlTask } from '../../workers/control';
-import type { IngestReport, IngestTask } from '../../workers/ingest';
+import { SinkRegistry, type SinkStats } from '../sink/registry';
+import { openBusQueue, type BusQueue } from './bus-queue';
+import type { ControlEvent, ControlTask } from './control-receiver';
+import { INGEST_STATE_NAMES, type IngestReport, type IngestTask } from './ingest';
+import { SharedState } from './shared-state';
 
 const WORKERS = path.join(__dirname, '..', '..', 'workers');
-
-const INGEST_STATES = ['starting', 'waiting for a sink', 'reading', 'stopped', 'waiting for the slowest sink'] as const;
 
 export interface DaemonStats {
   ingested: number;
@@ -34,7 +32,7 @@ export interface DaemonStats {
    * `waiting for a sink` while no sink is reachable: messages stay in the queue.
    * `waiting for the slowest sink` while the ring is full: backpressure on publishers.
    */
-  ingest: (typeof INGEST_STATES)[number];
+  ingest: (typeof INGEST_STATE_NAMES)[number];
   queue: { name: string; depth: number; messageSize: number; waiting: number };
   ring: { capacity: number; written: number };
   sinks: SinkStats[];
@@ -50,50 +48,50 @@ export class Daemon {
   private constructor(
     private readonly config: DaemonConfig,
     private readonly log: Logger,
-    private readonly queue: OpenedQueue,
+    private readonly queue: BusQueue,
     private readonly ring: Ring,
-    private readonly control: ControlBlock,
+    private readonly shared: SharedState,
     private readonly registry: SinkRegistry,
     ingest: Worker,
-    controlWorker: Worker,
+    controlReceiver: Worker,
     private readonly replies: DgramSocket,
   ) {
-    this.workersExited = Promise.all([once(ingest, 'exit'), once(controlWorker, 'exit')]);
+    this.workersExited = Promise.all([once(ingest, 'exit'), once(controlReceiver, 'exit')]);
     this.ingestReport = new Promise((resolve) => ingest.once('message', resolve));
-    for (const [name, worker] of [['ingest', ingest], ['control', controlWorker]] as const) {
+    for (const [name, worker] of [['ingest', ingest], ['control', controlReceiver]] as const) {
       worker.once('error', (err) => {
         log.fatal({ thread: name, err: err.message, stack: err.stack }, `the ${name} thread failed`);
         this.onFatal(err);
       });
     }
-    controlWorker.on('message', (event: ControlEvent) => {
+    controlReceiver.on('message', (event: ControlEvent) => {
       if (event.type === 'request') void this.serve(event);
     });
   }
 
   static async start(config: DaemonConfig, log: Logger): Promise<Daemon> {
-    const queue = openQueue(config, log);
+    const queue = openBusQueue(config, log);
     const ring = Ring.create({ capacity: config.ringSize, maxReaders: config.maxSinks });
-    const control = ControlBlock.create(config.maxSinks);
+    const shared = SharedState.create(config.maxSinks);
     const shape = { depth: queue.depth, messageSize: queue.messageSize, mode: config.queueMode };
-    const registry = new SinkRegistry(ring, control, shape, config.maxSinks, log);
+    const registry = new SinkRegistry(ring, shared, shape, config.maxSinks, log);
     for (const sink of config.sinks) {
       await registry.add(sink).catch((err: Error) => log.warn({ sink: sink.path, err: err.message }, 'configured sink not started'));
     }
 
-    const controlWorker = new Worker(path.join(WORKERS, 'control.js'), {
-      workerData: { control: control.buffer, address: config.control } satisfies ControlTask,
+    const controlReceiver = new Worker(path.join(WORKERS, 'control-receiver.js'), {
+      workerData: { shared: shared.buffer, address: config.control } satisfies ControlTask,
     });
-    const [first] = (await once(controlWorker, 'message')) as [ControlEvent];
+    const [first] = (await once(controlReceiver, 'message')) as [ControlEvent];
     if (first.type === 'failed') {
       await registry.drainAll(Date.now());
       queue.close();
       throw new MsgmuxError(first.code, `cannot listen on the control socket ${config.control}: ${first.message}`);
     }
     const ingest = new Worker(path.join(WORKERS, 'ingest.js'), {
-      workerData: { ring: ring.buffer, control: control.buffer, queue: config.queue, messageSize: queue.messageSize } satisfies IngestTask,
+      workerData: { ring: ring.buffer, shared: shared.buffer, queue: config.queue, messageSize: queue.messageSize } satisfies IngestTask,
     });
-    const daemon = new Daemon(config, log, queue, ring, control, registry, ingest, controlWorker, new DgramSocket({ nonBlocking: true }));
+    const daemon = new Daemon(config, log, queue, ring, shared, registry, ingest, controlReceiver, new DgramSocket({ nonBlocking: true }));
     log.info({ queue: config.queue, control: config.control, ringSize: config.ringSize, sinks: registry.size }, 'msgmux started');
     return daemon;
   }
@@ -101,8 +99,8 @@ export class Daemon {
   stats(): DaemonStats {
     const { name, depth, messageSize } = this.queue;
     return {
-      ingested: this.control.ingested,
-      ingest: INGEST_STATES[this.control.ingestState],
+      ingested: this.shared.ingested,
+      ingest: INGEST_STATE_NAMES[this.shared.ingestState],
       queue: { name, depth, messageSize, waiting: this.queue.waiting() },
       ring: { capacity: this.ring.capacity, written: this.ring.written },
       sinks: this.registry.stats(),
@@ -122,11 +120,11 @@ export class Daemon {
   private async shutdown(): Promise<IngestReport> {
     const deadline = Date.now() + this.config.drainTimeoutMs;
     this.log.info({ drainTimeoutMs: this.config.drainTimeoutMs }, 'stopping: draining the ring to every live sink');
-    this.control.requestControlStop();
-    this.control.requestIngestStop();
-    const giveUp = setTimeout(() => this.control.requestIngestStop(true), Math.max(0, deadline - Date.now()));
+    this.shared.requestControlStop();
+    this.shared.requestIngestStop();
+    const giveUp = setTimeout(() => this.shared.requestIngestStop(true), Math.max(0, deadline - Date.now()));
     // A failed ingest never reports: what it counted in shared memory is all there is.
-    const failed = this.workersExited.then((): IngestReport => ({ ingested: this.control.ingested, abandoned: 0 }));
+    const failed = this.workersExited.then((): IngestReport => ({ ingested: this.shared.ingested, abandoned: 0 }));
     const ingested = await Promise.race([this.ingestReport, failed]);
     clearTimeout(giveUp);
     await this.registry.drainAll(deadline);

@@ -6,17 +6,19 @@
  * what the owner has consumed, then stops receiving. The socket's queue then
  * fills, and the daemon sees EAGAIN: a slow consumer pushes back through the
  * kernel instead of growing this process's memory.
+ *
+ * Runs in its own thread (workers/subscriber-receiver.ts), started by a
+ * Subscriber with a SubscriberTask (src/subscriber-protocol.ts).
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import { DgramSocket } from '../src/native';
-import { IN_FLIGHT, MAX_IN_FLIGHT, STOP, type SubscriberEvent, type SubscriberTask } from '../src/subscriber-protocol';
-import { ErrorCode } from '../src/errors';
+import { ErrorCode } from './errors';
+import { DgramSocket } from './native';
+import { IN_FLIGHT, MAX_IN_FLIGHT, STOP, type SubscriberEvent, type SubscriberTask } from './subscriber-protocol';
 
 const BATCH = 64;
 const POLL_MS = 100;
 
-function receive(task: SubscriberTask): void {
-  const post = (event: SubscriberEvent): void => parentPort!.postMessage(event);
+/** Receives until the STOP flag is set, posting batches within the credit. */
+export function receiveForSubscriber(task: SubscriberTask, post: (event: SubscriberEvent) => void): void {
   const { flags } = task;
   const socket = new DgramSocket();
   try {
@@ -53,5 +55,3 @@ function receive(task: SubscriberTask): void {
     socket.close();
   }
 }
-
-receive(workerData as SubscriberTask);

@@ -3,16 +3,18 @@
  * serve its own event loop: it only receives and forwards each datagram,
  * with the sender's address and kernel-checked credentials, to the main
  * thread, which parses, decides and replies. Input is never trusted here.
+ * Runs in its own thread (workers/control-receiver.ts), started by the
+ * daemon with a ControlTask; its first event is `listening` or `failed`.
  */
 import { unlinkSync } from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
-import { DgramSocket } from '../src/native';
-import { ControlBlock } from '../src/daemon/control-block';
-import { ErrorCode, hasCode } from '../src/errors';
-import { MAX_REQUEST_BYTES } from '../src/control-protocol';
+import { MAX_REQUEST_BYTES } from '../control-protocol';
+import { ErrorCode, hasCode } from '../errors';
+import { DgramSocket } from '../native';
+import { SharedState } from './shared-state';
 
 export interface ControlTask {
-  control: SharedArrayBuffer;
+  /** The daemon's SharedState buffer. */
+  shared: SharedArrayBuffer;
   address: string;
 }
 
@@ -46,9 +48,9 @@ function bindControl(address: string): DgramSocket {
   return socket;
 }
 
-function serve(task: ControlTask): void {
-  const control = new ControlBlock(task.control);
-  const post = (event: ControlEvent): void => parentPort!.postMessage(event);
+/** Receives until SharedState.requestControlStop(), posting each datagram. */
+export function receiveControl(task: ControlTask, post: (event: ControlEvent) => void): void {
+  const shared = new SharedState(task.shared);
   let socket: DgramSocket;
   try {
     socket = bindControl(task.address);
@@ -60,7 +62,7 @@ function serve(task: ControlTask): void {
   // One byte more than a request may be, so an oversized datagram is seen as such, not truncated to fit.
   const buffer = new Uint8Array(MAX_REQUEST_BYTES + 1);
   try {
-    while (!control.controlStopRequested) {
+    while (!shared.controlStopRequested) {
       if (!socket.poll({ readable: true }, POLL_MS).readable) continue;
       const got = socket.recv(buffer);
       post({ type: 'request', data: buffer.slice(0, Math.min(got.length, buffer.length)), from: got.from, cred: got.cred ?? null });
@@ -70,5 +72,3 @@ function serve(task: ControlTask): void {
     if (task.address.startsWith('/')) unlinkSync(task.address);
   }
 }
-
-serve(workerData as ControlTask);

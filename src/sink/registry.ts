@@ -6,7 +6,7 @@
  * admission limit: a sink beyond it is refused, never queued. A sink counts
  * as added only once its worker has joined the ring, so the caller's reply
  * means "you get everything published from now on". Configured sinks
- * (static, mq) that end for any reason but a stop are started again.
+ * (kinds.ts: static, mq) that end for any reason but a stop are started again.
  */
 import path from 'node:path';
 import { Piscina } from 'piscina';
@@ -14,10 +14,12 @@ import { ErrorCode, MsgmuxError } from '../errors';
 import type { Logger } from '../log';
 import type { Ring } from '../ring';
 import { normalizeAddress } from '../address';
-import { ControlBlock, SinkState, StopRequest, type SinkEntry } from './control-block';
-import type { Sink } from './sink-spec';
-import type { QueueShape } from './targets';
-import type { SinkOutcome, SinkTask } from '../../workers/sink';
+import type { SharedState } from '../daemon/shared-state';
+import { SINK_KINDS } from './kinds';
+import type { Sink } from './spec';
+import { SinkState, StopRequest, type SinkEntry } from './state';
+import type { QueueShape } from './target';
+import type { SinkOutcome, SinkTask } from './task';
 
 export interface SinkStats {
   path: string;
@@ -50,7 +52,7 @@ export class SinkRegistry {
 
   constructor(
     private readonly ring: Ring,
-    private readonly control: ControlBlock,
+    private readonly shared: SharedState,
     private readonly queueShape: QueueShape,
     private readonly maxSinks: number,
     private readonly log: Logger,
@@ -81,10 +83,10 @@ export class SinkRegistry {
     if (index === undefined) {
       throw new MsgmuxError(ErrorCode.SINK_LIMIT, `already serving ${this.maxSinks} sinks (maxSinks); ${key} was refused`);
     }
-    const entry = this.control.sink(index);
+    const entry = this.shared.sink(index);
     entry.reset();
     entry.state = SinkState.STARTING;
-    const task: SinkTask = { ring: this.ring.buffer, control: this.control.buffer, index, sink: { ...sink, path: key }, queueShape: this.queueShape };
+    const task: SinkTask = { ring: this.ring.buffer, shared: this.shared.buffer, index, sink: { ...sink, path: key }, queueShape: this.queueShape };
     const done = (this.pool.run(task) as Promise<SinkOutcome>).catch(
       (err: Error): SinkOutcome => ({ reason: 'failed', error: { code: ErrorCode.SINK_CRASHED, message: err.message } }),
     );
@@ -149,8 +151,7 @@ export class SinkRegistry {
     else if (outcome.reason === 'failed') this.log.error({ ...fields, error: outcome.error }, 'sink failed');
     else this.log.info(fields, 'sink stopped');
 
-    const configured = sink.kind !== 'dynamic';
-    if (configured && outcome.reason !== 'stopped' && !this.closing) {
+    if (SINK_KINDS[sink.kind].configured && outcome.reason !== 'stopped' && !this.closing) {
       setTimeout(() => {
         if (this.closing) return;
         this.add(sink).catch((err: Error) => this.log.error({ sink: sink.path, err: err.message }, 'could not restart sink'));

@@ -6,14 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { DaemonConfig } from '../config';
-import { ErrorCode, MsgmuxError } from '../errors';
+import { ErrorCode, hasCode, MsgmuxError } from '../errors';
 import type { Logger } from '../log';
 import { DgramSocket, MessageQueue } from '../native';
-import { hasCode } from '../errors';
 import { planQueue, readQueueLimits } from '../queue-limits';
 import { maxRecordFor } from '../ring/layout';
 
-export interface OpenedQueue {
+export interface BusQueue {
   readonly name: string;
   readonly depth: number;
   readonly messageSize: number;
@@ -44,7 +43,7 @@ function lockQueue(queue: string): DgramSocket {
   }
 }
 
-export function openQueue(config: DaemonConfig, log: Logger): OpenedQueue {
+export function openBusQueue(config: DaemonConfig, log: Logger): BusQueue {
   const lock = lockQueue(config.queue);
   try {
     return openLockedQueue(config, log, lock);
@@ -54,7 +53,7 @@ export function openQueue(config: DaemonConfig, log: Logger): OpenedQueue {
   }
 }
 
-function openLockedQueue(config: DaemonConfig, log: Logger, lock: DgramSocket): OpenedQueue {
+function openLockedQueue(config: DaemonConfig, log: Logger, lock: DgramSocket): BusQueue {
   const plan = planQueue({ depth: config.queueDepth, messageSize: config.maxMessage }, readQueueLimits());
   for (const advice of plan.advice) log.warn({ queue: config.queue }, advice);
   if (plan.depth === 0) {

@@ -1,0 +1,44 @@
+/** A sink that is an AF_UNIX datagram socket: sendmmsg straight out of the given regions. */
+import { hasCode } from '../errors';
+import { DgramSocket } from '../native';
+import type { SinkTarget } from './target';
+
+export class DatagramTarget implements SinkTarget {
+  private socket: DgramSocket | null = null;
+
+  constructor(readonly address: string) {}
+
+  connect(): void {
+    this.close();
+    const socket = new DgramSocket({ nonBlocking: true });
+    try {
+      socket.connect(this.address);
+    } catch (err) {
+      socket.close();
+      throw err;
+    }
+    this.socket = socket;
+  }
+
+  send(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, waitMs: number): number {
+    const socket = this.socket!;
+    try {
+      return socket.sendBatch(source, offsets, lengths, count);
+    } catch (err) {
+      if (!hasCode(err, 'EAGAIN')) throw err;
+    }
+    // poll can say writable while the peer's queue is still full: one retry, then report no room.
+    socket.poll({ writable: true }, waitMs);
+    try {
+      return socket.sendBatch(source, offsets, lengths, count);
+    } catch (err) {
+      if (hasCode(err, 'EAGAIN')) return 0;
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.socket?.close();
+    this.socket = null;
+  }
+}

@@ -1,0 +1,25 @@
+/**
+ * The sink kinds, keyed by name: how each delivers and what its absence
+ * means. A new kind is a target (connect, send a run of records, close) and
+ * one entry here; the drain loop and the registry read only this table.
+ */
+import { DatagramTarget } from './datagram-target';
+import { QueueTarget } from './queue-target';
+import type { SinkKind } from './spec';
+import type { QueueShape, SinkTarget } from './target';
+
+export interface SinkKindEntry {
+  createTarget(address: string, shape: QueueShape): SinkTarget;
+  /**
+   * A configured sink is kept while absent (it drains and counts what it
+   * could not deliver, and reconnects) and is started again when it ends.
+   * A registered one is removed as soon as nobody is there.
+   */
+  configured: boolean;
+}
+
+export const SINK_KINDS: Readonly<Record<SinkKind, SinkKindEntry>> = Object.freeze({
+  static: { createTarget: (address) => new DatagramTarget(address), configured: true },
+  mq: { createTarget: (address, shape) => new QueueTarget(address, shape), configured: true },
+  dynamic: { createTarget: (address) => new DatagramTarget(address), configured: false },
+});

@@ -1,0 +1,29 @@
+/**
+ * Where a sink worker delivers. Every kind takes a run of records as regions
+ * of one buffer, so the drain loop is written once. A target only moves
+ * bytes; retry and backoff are the loop's.
+ */
+
+export interface SinkTarget {
+  readonly address: string;
+  /** (Re)connects; throws the syscall error when the peer is absent. */
+  connect(): void;
+  /**
+   * Sends records k < count (bytes `[offsets[k], offsets[k] + lengths[k])` of
+   * `source`), waiting up to `waitMs` for room for the first. Returns how
+   * many went: 0 means there was still no room. Throws when the peer is gone.
+   */
+  send(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, waitMs: number): number;
+  close(): void;
+}
+
+/** The bus queue's shape: an mq sink's queue is created like it. */
+export interface QueueShape {
+  depth: number;
+  messageSize: number;
+  mode: number;
+}
+
+/** Errors that mean nobody is there any more: a dynamic sink is removed, a static one waits. */
+const GONE = new Set(['ECONNREFUSED', 'ENOENT', 'ENOTCONN', 'ECONNRESET', 'EPIPE']);
+export const isGone = (err: unknown): boolean => GONE.has((err as { code?: string })?.code ?? '');
