@@ -22,6 +22,7 @@ import { DEFAULT_CONTROL, DEFAULT_MAX_MESSAGE, DEFAULT_QUEUE } from './defaults'
 import { ErrorCode, MsgmuxError } from './errors';
 import { HARD_MSGMAX, HARD_MSGSIZEMAX, queueNameProblem } from './queue-limits';
 import { CONFIGURED_SINK_KINDS, SINK_POLICIES, type SinkPolicy, type SinkSpec } from './sink/spec';
+import { formatListenAddress, parseListenAddress } from './ops/listen-address';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -44,6 +45,9 @@ export interface DaemonConfig {
   drainTimeoutMs: number;
   logLevel: LogLevel;
   sinks: SinkSpec[];
+  // ---- operations ----
+  /** The Prometheus listener, `HOST:PORT` (a bare port means loopback); null: no listener. */
+  metrics: string | null;
 }
 
 /** A sink as written in a file or given as a flag: only the path is required. */
@@ -63,6 +67,8 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze({
   drainTimeoutMs: 5000,
   logLevel: 'info',
   sinks: [],
+  // ---- operations ----
+  metrics: null,
 });
 
 /**
@@ -140,6 +146,15 @@ const filesystemSocket = text((s) =>
   s.startsWith('/') ? (socketAddressProblem(s)?.message ?? null) : 'must be a filesystem socket path starting with "/"',
 );
 const queueName = text(queueNameProblem);
+
+// ---- operations ----
+/** A listen address, kept in its canonical form (`9464` becomes `127.0.0.1:9464`); null turns the listener off. */
+const listenAddress: Check<string | null> = (v) => {
+  if (v === null) return null;
+  if (typeof v !== 'string' && typeof v !== 'number') return { problem: `must be "HOST:PORT", a port, or null (got ${shown(v)})` };
+  const r = parseListenAddress(String(v));
+  return 'problem' in r ? { problem: r.problem } : formatListenAddress(r);
+};
 const MS_MAX = 24 * 3600 * 1000;
 
 const TOP_LEVEL: { [K in keyof Omit<DaemonConfig, 'sinks'>]: Check<DaemonConfig[K]> } = {
@@ -154,6 +169,8 @@ const TOP_LEVEL: { [K in keyof Omit<DaemonConfig, 'sinks'>]: Check<DaemonConfig[
   maxSinks: integer(1, 4096),
   drainTimeoutMs: integer(0, MS_MAX),
   logLevel: oneOf(LOG_LEVELS),
+  // ---- operations ----
+  metrics: listenAddress,
 };
 
 const SINK_FIELDS: { [K in keyof SinkSpec]: Check<SinkSpec[K]> } = {

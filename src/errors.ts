@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   ERR_MSGMUX_MESSAGE_TOO_LARGE: "a message larger than the queue's message size",
   ERR_MSGMUX_CLOSED: 'a publisher or subscriber was used after close()',
   ERR_MSGMUX_STOPPING: 'the daemon is shutting down and takes no requests',
+  ERR_MSGMUX_METRICS: 'the metrics listener cannot listen on its address (port in use, not an address of this host); the message names the field',
   // The control protocol
   ERR_MSGMUX_REQUEST_TOO_LARGE: 'a control datagram larger than the daemon accepts',
   ERR_MSGMUX_BAD_REQUEST: 'a control request that is malformed or names an address that cannot be a sink',

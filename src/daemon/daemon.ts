@@ -23,6 +23,7 @@ import { openBusQueue, type BusQueue } from './bus-queue';
 import type { ControlEvent, ControlTask } from './control-receiver';
 import { INGEST_STATE_NAMES, type IngestReport, type IngestTask } from './ingest';
 import { SharedState } from './shared-state';
+import { ControlTally, type ControlCounts } from '../ops/control-tally';
 
 const WORKERS = path.join(__dirname, '..', '..', 'workers');
 
@@ -36,12 +37,15 @@ export interface DaemonStats {
   queue: { name: string; depth: number; messageSize: number; waiting: number };
   ring: { capacity: number; written: number };
   sinks: SinkStats[];
+  /** Control requests by op and refusals by code. */
+  control: ControlCounts;
 }
 
 export class Daemon {
   private stopping: Promise<IngestReport> | null = null;
   private readonly workersExited: Promise<unknown>;
   private readonly ingestReport: Promise<IngestReport>;
+  private readonly tally = new ControlTally();
   /** Called once if a thread the daemon cannot run without dies; the bus is down, so exit and be restarted. */
   onFatal: (err: Error) => void = () => undefined;
 
@@ -104,6 +108,7 @@ export class Daemon {
       queue: { name, depth, messageSize, waiting: this.queue.waiting() },
       ring: { capacity: this.ring.capacity, written: this.ring.written },
       sinks: this.registry.stats(),
+      control: this.tally.snapshot(),
     };
   }
 
