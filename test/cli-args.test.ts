@@ -44,13 +44,28 @@ test('pub: messages, priority, "--" before a message that looks like a flag', ()
   assert.deepEqual(parseCommandLine(['pub']), { command: 'pub', queue: '/msgmux', priority: 0, messages: [] });
 });
 
+test('--version and -V', () => {
+  assert.deepEqual(parseCommandLine(['--version']), { command: 'version' });
+  assert.deepEqual(parseCommandLine(['-V']), { command: 'version' });
+});
+
+test('start --metrics is checked by resolveConfig, which names the flag', () => {
+  const parsed = parseCommandLine(['start', '--metrics', '9464']) as { flags: object };
+  assert.equal(resolveConfig({ flags: parsed.flags }).metrics, '127.0.0.1:9464');
+  const bad = parseCommandLine(['start', '--metrics', 'host.example:1']) as { flags: object };
+  assert.throws(() => resolveConfig({ flags: bad.flags }), /--metrics has host "host\.example"/);
+});
+
 test('sub and stats', () => {
   assert.deepEqual(parseCommandLine(['sub']), { command: 'sub', control: '@msgmux/control', format: 'text' });
   assert.deepEqual(parseCommandLine(['sub', '--control', '/run/c', '--name', '@me', '--policy', 'drop', '--count', '5', '--format', 'json']), {
     command: 'sub', control: '/run/c', name: '@me', policy: 'drop', count: 5, format: 'json',
   });
-  assert.deepEqual(parseCommandLine(['stats']), { command: 'stats', control: '@msgmux/control', json: false, watch: false });
-  assert.deepEqual(parseCommandLine(['stats', '--json', '--watch']), { command: 'stats', control: '@msgmux/control', json: true, watch: true });
+  assert.deepEqual(parseCommandLine(['stats']), { command: 'stats', control: '@msgmux/control', json: false, watch: false, intervalMs: 1000 });
+  assert.deepEqual(parseCommandLine(['stats', '--json', '--watch']), { command: 'stats', control: '@msgmux/control', json: true, watch: true, intervalMs: 1000 });
+  assert.equal((parseCommandLine(['stats', '--watch', '--interval', '0.25']) as { intervalMs: number }).intervalMs, 250);
+  usageError(['stats', '--interval', '0'], '--interval must be a number of seconds');
+  usageError(['stats', '--interval', 'soon'], '--interval');
 });
 
 test('usage errors name the bad flag or value', () => {

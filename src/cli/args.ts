@@ -21,10 +21,14 @@ export type SubFormat = (typeof SUB_FORMATS)[number];
 
 export type Command =
   | { command: 'help'; text: string }
+  | { command: 'version' }
   | { command: 'start'; configFile?: string; flags: ConfigInput }
   | { command: 'pub'; queue: string; priority: number; messages: string[] }
   | { command: 'sub'; control: string; name?: string; policy?: SinkPolicy; count?: number; format: SubFormat }
-  | { command: 'stats'; control: string; json: boolean; watch: boolean };
+  | { command: 'stats'; control: string; json: boolean; watch: boolean; intervalMs: number };
+
+/** `stats --watch` refreshes this often unless --interval says otherwise. */
+export const DEFAULT_WATCH_INTERVAL_MS = 1000;
 
 const USAGE: Record<CommandName, string> = {
   start: `usage: msgmux start [options]
@@ -37,7 +41,9 @@ Run the daemon: every message sent to the queue goes to every sink.
   --ring-size BYTES     ring size, a power of two: 64K … 1G (default 8M)
   --max-message BYTES   largest message (default ${DEFAULT_CONFIG.maxMessage})
   --queue-depth N       queue depth (default ${DEFAULT_CONFIG.queueDepth}; capped by the kernel)
-  --policy P            default sink policy: block, drop or evict (default ${DEFAULT_CONFIG.policy})`,
+  --policy P            default sink policy: block, drop or evict (default ${DEFAULT_CONFIG.policy})
+  --metrics ADDR        serve Prometheus metrics at http://ADDR/metrics: HOST:PORT, or a port (loopback)
+SIGHUP rereads --config (these flags still apply on top); SIGTERM drains and exits.`,
   pub: `usage: msgmux pub [--queue NAME] [--priority N] [MESSAGE...]
 Publish each MESSAGE; with none, publish one message per line of stdin.
 Waits while the queue is full; never drops.
@@ -50,16 +56,19 @@ Subscribe and print every message.
   --policy P            block, drop or evict (default: the daemon's)
   --count N             exit after N messages
   --format F            text, hex or json (default text)`,
-  stats: `usage: msgmux stats [--control ADDR] [--json] [--watch]
+  stats: `usage: msgmux stats [--control ADDR] [--json] [--watch [--interval SECONDS]]
 Print the daemon's counters: messages ingested, and per sink delivered, dropped and lag.
   --control ADDR        the daemon's control socket (default ${DEFAULT_CONFIG.control})
   --json                one JSON object (per refresh with --watch)
-  --watch               refresh every second until interrupted`,
+  --watch               refresh until interrupted, with rates per second: redrawn in place
+                        on a terminal, one line per refresh when piped
+  --interval SECONDS    seconds between refreshes, 0.1 or more (default 1)`,
 };
 
 export function usage(command?: CommandName): string {
   if (command) return USAGE[command];
-  return `usage: msgmux <command> [options]   (msgmux <command> --help for details)\n\n${COMMANDS.map((c) => USAGE[c].split('\n')[0].replace('usage: ', '  ')).join('\n')}`;
+  const commands = COMMANDS.map((c) => USAGE[c].split('\n')[0].replace('usage: ', '  ')).join('\n');
+  return `usage: msgmux <command> [options]   (msgmux <command> --help for details)\n\n${commands}\n  msgmux --version (-V)`;
 }
 
 const str = { type: 'string' } as const;
@@ -70,10 +79,11 @@ const OPTIONS = {
   start: {
     config: str, queue: str, control: str, sink: many, 'mq-sink': many,
     'ring-size': str, 'max-message': str, 'queue-depth': str, policy: str,
+    metrics: str,
   },
   pub: { queue: str, priority: str },
   sub: { control: str, name: str, policy: str, count: str, format: str },
-  stats: { control: str, json: flag, watch: flag },
+  stats: { control: str, json: flag, watch: flag, interval: str },
 } satisfies Record<CommandName, ParseArgsConfig['options']>;
 
 const usageError = (command: CommandName | undefined, message: string): never => {
@@ -90,6 +100,10 @@ const integer = (min: number, max: number): Reader<number> => (raw) => {
 const choice = <T extends string>(choices: readonly T[]): Reader<T> => (raw) =>
   choices.includes(raw as T) ? (raw as T) : undefined;
 const bytes: Reader<number> = (raw) => parseSize(raw) ?? undefined;
+const seconds = (min: number): Reader<number> => (raw) => {
+  const n = /^\d+(\.\d+)?$|^\.\d+$/.test(raw) ? Number(raw) : NaN;
+  return n >= min && n <= 86_400 ? n : undefined;
+};
 
 function read<T>(command: CommandName, name: string, raw: string | undefined, reader: Reader<T>, expected: string): T | undefined {
   if (raw === undefined) return undefined;
@@ -117,6 +131,7 @@ function withoutUndefined<T extends object>(object: T): T {
 
 export function parseCommandLine(argv: string[]): Command {
   const [name, ...args] = argv;
+  if (name === '--version' || name === '-V') return { command: 'version' };
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = args[0] as CommandName | undefined;
     return { command: 'help', text: usage(topic && COMMANDS.includes(topic) ? topic : undefined) };
@@ -143,6 +158,7 @@ export function parseCommandLine(argv: string[]): Command {
         queueDepth: read(command, 'queue-depth', o['queue-depth'], integer(1, Number.MAX_SAFE_INTEGER), 'a positive integer'),
         policy: read(command, 'policy', o.policy, choice(SINK_POLICIES), POLICY),
         sinks: sinks.length > 0 ? sinks : undefined,
+        metrics: o.metrics, // checked by resolveConfig, which names --metrics
       });
       return withoutUndefined({ command, configFile: o.config, flags });
     }
@@ -167,8 +183,15 @@ export function parseCommandLine(argv: string[]): Command {
       });
     }
     case 'stats': {
-      const o = v as { control?: string; json?: boolean; watch?: boolean };
-      return { command, control: o.control ?? DEFAULT_CONFIG.control, json: o.json ?? false, watch: o.watch ?? false };
+      const o = v as { control?: string; json?: boolean; watch?: boolean; interval?: string };
+      const interval = read(command, 'interval', o.interval, seconds(0.1), 'a number of seconds from 0.1 to 86400');
+      return {
+        command,
+        control: o.control ?? DEFAULT_CONFIG.control,
+        json: o.json ?? false,
+        watch: o.watch ?? false,
+        intervalMs: interval !== undefined ? Math.round(interval * 1000) : DEFAULT_WATCH_INTERVAL_MS,
+      };
     }
   }
 }

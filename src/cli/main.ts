@@ -5,12 +5,16 @@ import { start } from './start';
 import { stats } from './stats';
 import { sub } from './sub';
 import { ErrorCode } from '../errors';
+import { packageVersion } from './version';
 
 async function run(argv: string[]): Promise<number> {
   const command = parseCommandLine(argv);
   switch (command.command) {
     case 'help':
       process.stdout.write(command.text + '\n');
+      return 0;
+    case 'version':
+      process.stdout.write(`msgmux ${packageVersion()}\n`);
       return 0;
     case 'start':
       return start(command.configFile, command.flags);
