@@ -24,6 +24,7 @@ import type { ControlEvent, ControlTask } from './control-receiver';
 import { INGEST_STATE_NAMES, type IngestReport, type IngestTask } from './ingest';
 import { SharedState } from './shared-state';
 import { ControlTally, type ControlCounts } from '../ops/control-tally';
+import type { ReloadPlan } from '../ops/reload';
 
 const WORKERS = path.join(__dirname, '..', '..', 'workers');
 
@@ -50,7 +51,7 @@ export class Daemon {
   onFatal: (err: Error) => void = () => undefined;
 
   private constructor(
-    private readonly config: DaemonConfig,
+    private config: DaemonConfig,
     private readonly log: Logger,
     private readonly queue: BusQueue,
     private readonly ring: Ring,
@@ -68,6 +69,9 @@ export class Daemon {
         this.onFatal(err);
       });
     }
+    // A configured sink that ended is started again only while the running config still lists it.
+    registry.isConfigured = (sink) =>
+      this.config.sinks.some((s) => s.kind === sink.kind && s.path === sink.path && s.policy === sink.policy && s.evictAfterMs === sink.evictAfterMs);
     controlReceiver.on('message', (event: ControlEvent) => {
       if (event.type === 'request') void this.serve(event);
     });
@@ -98,6 +102,28 @@ export class Daemon {
     const daemon = new Daemon(config, log, queue, ring, shared, registry, ingest, controlReceiver, new DgramSocket({ nonBlocking: true }));
     log.info({ queue: config.queue, control: config.control, ringSize: config.ringSize, sinks: registry.size }, 'msgmux started');
     return daemon;
+  }
+
+  /** The configuration running now (a reload changes it). */
+  get configuration(): DaemonConfig {
+    return this.config;
+  }
+
+  /**
+   * Applies a reload: the new configuration (its restart-only fields already
+   * kept at their running values), configured sinks stopped and started.
+   * Dynamic sinks and the messages in flight are untouched.
+   */
+  async reload(plan: ReloadPlan): Promise<void> {
+    if (this.stopping) throw new MsgmuxError(ErrorCode.STOPPING, 'msgmux is stopping');
+    this.config = plan.config;
+    for (const sink of plan.remove) {
+      // A sink waiting to be restarted is not running: it is simply not restarted any more.
+      if (this.registry.has(sink.path)) await this.registry.remove(sink.path);
+    }
+    for (const sink of plan.add) {
+      await this.registry.add(sink).catch((err: Error) => this.log.warn({ sink: sink.path, err: err.message }, 'configured sink not started'));
+    }
   }
 
   stats(): DaemonStats {
@@ -146,13 +172,20 @@ export class Daemon {
     // Not `pid`: that is the daemon's own, in every log line.
     const who = { from: event.from, senderUid: event.cred?.uid, senderPid: event.cred?.pid };
     let reply: ControlReply;
+    let op: string | undefined;
     try {
       const request = parseControlRequest(event.data);
+      op = request.op;
       reply = await this.handle(request);
-      this.log.info({ ...who, op: request.op, path: 'path' in request ? request.path : undefined }, 'control request');
+      this.tally.request(op);
+      // Per request at debug: a `stats --watch` asks every second.
+      this.log.debug({ ...who, op, path: 'path' in request ? request.path : undefined }, 'control request');
     } catch (err) {
       reply = errorReply(err);
-      this.log.warn({ ...who, err: (err as Error).message, code: (err as { code?: string }).code }, 'control request refused');
+      const code = (err as { code?: string }).code ?? ErrorCode.INTERNAL;
+      this.tally.request(op);
+      this.tally.refusal(code);
+      this.log.warn({ ...who, op, err: (err as Error).message, code }, 'control request refused');
     }
     if (event.from === null) return; // an unbound sender has no address to answer
     try {

@@ -5,6 +5,7 @@
  *   ringFill(stats): number                  bytes the writer cannot reuse yet (largest gating lag)
  *   holdingBack(stats): SinkStats | null     the gating sink with the largest lag, if any lags
  *   rates(prev, cur, seconds): Rates         per-second ingest and per-sink deltas
+ *   headline(stats): string                  one line of the main counters (systemd's STATUS=)
  */
 import type { DaemonStats } from '../daemon/daemon';
 import type { SinkStats } from '../sink/registry';
@@ -43,4 +44,10 @@ export function rates(prev: DaemonStats, cur: DaemonStats, seconds: number): Rat
     if (before) sinks.set(sink.path, { delivered: per(sink.delivered, before.delivered), dropped: per(sink.dropped, before.dropped) });
   }
   return { ingested: per(cur.ingested, prev.ingested), sinks };
+}
+
+export function headline(stats: DaemonStats): string {
+  const reachable = stats.sinks.filter((sink) => sink.reachable).length;
+  const { waiting, depth } = stats.queue;
+  return `ingested ${stats.ingested}, ${stats.sinks.length} sinks (${reachable} reachable), queue ${waiting}/${depth} waiting, ingest ${stats.ingest}`;
 }

@@ -49,6 +49,8 @@ export class SinkRegistry {
   private readonly freeIndexes: number[];
   private readonly pool: Piscina;
   private closing = false;
+  /** Whether a configured sink that ended should be started again; the daemon answers from its running config. */
+  isConfigured: (sink: Sink) => boolean = () => true;
 
   constructor(
     private readonly ring: Ring,
@@ -96,7 +98,10 @@ export class SinkRegistry {
 
     const joined = entry.stateChangeFrom(SinkState.STARTING, JOIN_TIMEOUT_MS);
     const state = await Promise.race([joined, done.then(() => entry.state)]);
-    if (state === SinkState.JOINED) return;
+    if (state === SinkState.JOINED) {
+      this.log.info({ sink: key, kind: sink.kind, policy: sink.policy }, 'sink added');
+      return;
+    }
     const outcome = await done;
     if (outcome.reason === 'gone') {
       throw new MsgmuxError(ErrorCode.UNREACHABLE, `nothing listens at ${key}`);
@@ -153,7 +158,7 @@ export class SinkRegistry {
 
     if (SINK_KINDS[sink.kind].configured && outcome.reason !== 'stopped' && !this.closing) {
       setTimeout(() => {
-        if (this.closing) return;
+        if (this.closing || !this.isConfigured(sink)) return;
         this.add(sink).catch((err: Error) => this.log.error({ sink: sink.path, err: err.message }, 'could not restart sink'));
       }, RESTART_AFTER_MS).unref();
     }

@@ -29,8 +29,8 @@ export interface Proc {
   waitFor(match: (line: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
 }
 
-export function run(command: string, args: string[], options: { input?: string } = {}): Proc {
-  const child = spawn(process.execPath, [command, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+export function run(command: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Proc {
+  const child = spawn(process.execPath, [command, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env });
   const stdout: string[] = [];
   const stderr: string[] = [];
   const watchers: { match: (line: string) => boolean; resolve: (line: string) => void }[] = [];
@@ -77,8 +77,13 @@ export interface DaemonUnderTest extends Proc {
   stop(): Promise<number | string>;
 }
 
-export async function startDaemon(queue: string, control: string, extra: string[] = []): Promise<DaemonUnderTest> {
-  const proc = run(BIN, ['start', '--queue', queue, '--control', control, ...extra]);
+export async function startDaemon(
+  queue: string,
+  control: string,
+  extra: string[] = [],
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<DaemonUnderTest> {
+  const proc = run(BIN, ['start', '--queue', queue, '--control', control, ...extra], options);
   await proc.waitFor(logged('msgmux started'), 'the daemon to start');
   return {
     ...proc,
