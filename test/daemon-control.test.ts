@@ -254,12 +254,17 @@ test('a request from an unbound sender takes effect, though it has no address to
   const sinkName = `@${uniqueName('sink')}`;
   const procs: Proc[] = [];
   const sender = new DgramSocket({ nonBlocking: true });
+  // Served requests are logged at debug.
+  const dir = mkdtempSync(path.join(tmpdir(), 'msgmux-test-'));
+  const config = path.join(dir, 'debug.json');
+  writeFileSync(config, JSON.stringify({ logLevel: 'debug' }));
   t.after(() => {
     sender.close();
     cleanup(procs, [queue]);
+    rmSync(dir, { recursive: true, force: true });
   });
 
-  const daemon = await startDaemon(queue, control);
+  const daemon = await startDaemon(queue, control, ['--config', config]);
   procs.push(daemon);
   const sink = await startSink(['--bind', sinkName, '--expect', '1', '--idle', SINK_IDLE_MS]);
   procs.push(sink);

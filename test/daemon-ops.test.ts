@@ -193,7 +193,10 @@ test('stats --watch piped prints one line per interval with rates; stats request
   assert.ok(watch.stdout.length >= 2);
 
   assert.equal(await daemon.stop(), 0);
-  const infoRequests = daemon.stderr.filter(logged('control request')).filter((line) => (JSON.parse(line) as { level: number }).level >= 30);
+  const infoRequests = daemon.stderr
+    .filter(logged('control request'))
+    .map((line) => JSON.parse(line) as { level: number; msg: string })
+    .filter((entry) => entry.msg === 'control request' && entry.level >= 30);
   assert.deepEqual(infoRequests, [], 'no per-request lines at info');
 });
 
