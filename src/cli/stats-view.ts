@@ -54,7 +54,7 @@ export function renderScreen(prev: DaemonStats | null, cur: DaemonStats, seconds
   const r = rateOf(prev, cur, seconds);
   const { queue, ring } = cur;
   const head = [
-    `msgmux   queue ${queue.name}: ${queue.waiting} of ${queue.depth} waiting   ingest ${cur.ingest}   every ${seconds}s`,
+    `msgmux   queue ${queue.name}: ${queue.waiting} of ${queue.depth} waiting   ingest ${cur.ingest}   ${prev === null ? 'rates: -' : `rates over ${seconds.toFixed(1)} s`}`,
     `ingested ${cur.ingested}   ${formatRate(r?.ingested)}/s   ring ${formatBytes(ring.capacity)}, ${percent(ringFill(cur), ring.capacity)} in use`,
     `held back by: ${heldBackBy(cur)}`,
     '',
