@@ -80,8 +80,8 @@ export class Publishers {
 
   /** The first publisher sends until one send waits `timeoutMs` in vain. */
   fill(timeoutMs: number, max: number): Promise<PublishReport> {
-    this.children[0]!.send({ cmd: 'fill', timeoutMs, max });
-    return this.children[0]!.next<PublishReport>('a fill report', ROUND_TIMEOUT_MS + timeoutMs);
+    this.children[0].send({ cmd: 'fill', timeoutMs, max });
+    return this.children[0].next<PublishReport>('a fill report', ROUND_TIMEOUT_MS + timeoutMs);
   }
 
   async stop(): Promise<void> {

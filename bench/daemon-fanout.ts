@@ -79,7 +79,7 @@ function deepDepthFor(maxMessage: number): number {
 }
 
 async function runSession(requestedDepth: number, size: number, plan: Plan): Promise<SessionResult> {
-  const maxMessage = MAX_MESSAGE[size]!;
+  const maxMessage = MAX_MESSAGE[size];
   const result: SessionResult = {
     requestedDepth, depth: 0, size, maxMessage, msgMaxRaised: false, rssKiB: null, groups: [], hungSink: null, daemonExit: null, foreignLoad: null,
   };
@@ -99,7 +99,7 @@ async function runSession(requestedDepth: number, size: number, plan: Plan): Pro
     await sleep(SETTLE_MS);
     const rss = { idleNoSinks: residentKiB(daemon.pid), idle16Sinks: NaN, after16SinkRun: NaN, peak: NaN };
     for (const sinkCount of SINK_COUNTS) {
-      const count = Math.max(1000, Math.round(COUNTS[sinkCount]! * plan.scale));
+      const count = Math.max(1000, Math.round(COUNTS[sinkCount] * plan.scale));
       const whenRegistered = async (): Promise<void> => {
         if (sinkCount !== MOST_SINKS) return;
         await sleep(SETTLE_MS);
@@ -211,17 +211,17 @@ async function main(): Promise<void> {
   const foreignLoad = ForeignLoad.start();
   for (const deep of [false, true]) {
     for (const size of SIZES) {
-      const depth = deep ? deepDepthFor(MAX_MESSAGE[size]!) : DEFAULT_DEPTH;
+      const depth = deep ? deepDepthFor(MAX_MESSAGE[size]) : DEFAULT_DEPTH;
       try {
         sessions.push(await runSession(depth, size, plan));
       } catch (err) {
         console.error(`  depth ${depth}, ${sizeLabel(size)} failed: ${(err as Error).message}`);
         sessions.push({
-          requestedDepth: depth, depth: 0, size, maxMessage: MAX_MESSAGE[size]!, msgMaxRaised: false,
+          requestedDepth: depth, depth: 0, size, maxMessage: MAX_MESSAGE[size], msgMaxRaised: false,
           rssKiB: null, groups: [], hungSink: null, daemonExit: null, foreignLoad: null, error: (err as Error).message,
         });
       }
-      const last = sessions[sessions.length - 1]!;
+      const last = sessions[sessions.length - 1];
       if (last.skipped) console.log(`  depth ${depth}, ${sizeLabel(size)}: skipped, ${last.skipped}`);
     }
   }

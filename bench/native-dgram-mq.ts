@@ -34,7 +34,7 @@ interface Row {
   median: number;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const readNumber = (file: string) => Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
 
 /** Child process: drains datagrams until a 0-byte marker ends a phase, reports, repeats; 'Q' quits. */
@@ -49,7 +49,7 @@ function receiver(address: string): void {
   for (;;) {
     const n = sock.recvBatch(slots, SLOT, 256, lengths);
     for (let i = 0; i < n; i++) {
-      const len = lengths[i]!;
+      const len = lengths[i];
       if (len === 0) {
         fs.writeSync(1, JSON.stringify({ count, bytes }) + '\n');
         count = bytes = 0;
@@ -82,7 +82,7 @@ function mqReceiver(task: { name: string; messages: number }): void {
 async function dgramRows(): Promise<Row[]> {
   const address = `@msgmux-bench-${process.pid}`;
   const child = spawn(process.execPath, [__filename, '--receiver', address], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = readline.createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
   const nextLine = async () => (await lines.next()).value as string;
   if ((await nextLine()) !== 'ready') throw new Error('receiver did not start');
 
@@ -237,5 +237,5 @@ async function main(): Promise<void> {
 }
 
 if (!isMainThread) mqReceiver(workerData as { name: string; messages: number });
-else if (process.argv[2] === '--receiver') receiver(process.argv[3]!);
+else if (process.argv[2] === '--receiver') receiver(process.argv[3]);
 else void main().catch((err) => { console.error(err); process.exitCode = 1; });

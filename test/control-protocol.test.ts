@@ -109,7 +109,7 @@ test('replies encode as one JSON datagram; errors keep their code', () => {
   } catch (err) {
     caught = err;
   }
-  const reply = JSON.parse(Buffer.from(encodeReply(errorReply(caught))).toString());
+  const reply = JSON.parse(Buffer.from(encodeReply(errorReply(caught))).toString()) as { ok: boolean; error: { code: string; message: string } };
   assert.equal(reply.ok, false);
   assert.equal(reply.error.code, 'ERR_MSGMUX_UNKNOWN_OP');
   assert.match(reply.error.message, /unknown op "nope"/);

@@ -6,7 +6,7 @@ import path from 'node:path';
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** 1234567 → "1.23 M/s", 12345 → "12.3 k/s". */
@@ -21,7 +21,7 @@ export const sizeLabel = (bytes: number): string => (bytes >= 1024 && bytes % 10
 /** A Markdown table with padded columns, readable both rendered and as plain text. */
 export function markdownTable(header: string[], rows: string[][]): string {
   const widths = header.map((_, c) => Math.max(...[header, ...rows].map((row) => (row[c] ?? '').length)));
-  const line = (row: string[]): string => `| ${row.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
+  const line = (row: string[]): string => `| ${row.map((cell, c) => cell.padEnd(widths[c])).join(' | ')} |`;
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 

@@ -60,9 +60,9 @@ function receiveRound(round: number, count: number): SinkRoundReport {
         report.wrongLength++;
         continue;
       }
-      const publisher = slots[i * SLOT + PUBLISHER_OFFSET]!;
+      const publisher = slots[i * SLOT + PUBLISHER_OFFSET];
       const sequence = view.getUint32(i * SLOT + SEQUENCE_OFFSET, true);
-      const next = expected[publisher]!;
+      const next = expected[publisher];
       if (next >= 0 && sequence < next) report.outOfOrder++;
       else {
         if (next >= 0) report.missing += sequence - next;
@@ -76,7 +76,7 @@ function receiveRound(round: number, count: number): SinkRoundReport {
 print({ ready: true });
 try {
   for (let round = 0; round < rounds.length; round++) {
-    const report = receiveRound(round, rounds[round]!);
+    const report = receiveRound(round, rounds[round]);
     print(report);
     if (report.stalled) {
       process.exitCode = 1;

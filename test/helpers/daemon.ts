@@ -45,9 +45,9 @@ export function run(command: string, args: string[], options: { input?: string; 
       }
     };
   };
-  child.stdout!.on('data', lines(stdout, false));
-  child.stderr!.on('data', lines(stderr, true));
-  if (options.input !== undefined) child.stdin!.end(options.input);
+  child.stdout.on('data', lines(stdout, false));
+  child.stderr.on('data', lines(stderr, true));
+  if (options.input !== undefined) child.stdin.end(options.input);
   const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
   const waitFor = (match: (line: string) => boolean, what: string, timeoutMs = 15_000): Promise<string> => {
     const seen = stderr.find(match);

@@ -89,7 +89,7 @@ export function startWorker<T>(file: string, data: unknown, timeoutMs = 30_000):
       if ('result' in msg) {
         clearTimeout(timer);
         resolve(msg.result as T);
-      } else for (const l of listeners) l(msg as Record<string, unknown>);
+      } else for (const l of listeners) l(msg);
     });
     worker.on('error', (err) => {
       clearTimeout(timer);
