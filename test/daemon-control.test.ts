@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
@@ -19,10 +19,10 @@ import { DgramSocket, MessageQueue } from 'msgmux/native';
 import { controlRequest } from '../src/control-client';
 import type { ControlReply } from '../src/control-protocol';
 import type { DaemonStats } from '../src/daemon/daemon';
-import { BIN, cleanup, daemonStats as stats, eventually, publish, run, startDaemon, startSink, statsWhen, uniqueName, type Proc } from './helpers/daemon';
+import { daemonSetup, daemonStats as stats, eventually, HANG_MS, publish, statsWhen, uniqueName, type Proc } from './helpers/daemon';
 
 /** A safety bound for sinks that exit on --expect; no assertion depends on it. */
-const SINK_IDLE_MS = '20000';
+const SINK_IDLE_MS = String(HANG_MS);
 
 type SinkRow = Pick<DaemonStats['sinks'][number], 'path' | 'kind' | 'policy' | 'delivered' | 'dropped' | 'lag'>;
 
@@ -75,23 +75,18 @@ const jsonPaddedTo = (bytes: number, request: object): Buffer => {
 };
 
 test('bare path, NUL-prefixed path and JSON subscribe are acknowledged; unsubscribe stops delivery; stats count it all', async (t) => {
-  const queue = `/${uniqueName('q')}`;
-  const control = `@${uniqueName('ctl')}`;
+  const { queue, control, startDaemon, startSink } = daemonSetup(t);
   const bareName = `@${uniqueName('bare')}`;
   const nulName = `@${uniqueName('nul')}`;
   const jsonName = `@${uniqueName('json')}`;
-  const procs: Proc[] = [];
-  t.after(() => cleanup(procs, [queue]));
   const first = ['one', 'two', 'three'];
   const second = ['four', 'five'];
 
-  const daemon = await startDaemon(queue, control);
-  procs.push(daemon);
+  const daemon = await startDaemon();
   const sinkArgs = (name: string, expect: number) => ['--bind', name, '--expect', String(expect), '--idle', SINK_IDLE_MS];
   const bare = await startSink(sinkArgs(bareName, first.length + second.length));
   const nul = await startSink(sinkArgs(nulName, first.length + second.length));
   const leaving = await startSink(sinkArgs(jsonName, first.length + 1));
-  procs.push(bare, nul, leaving);
 
   assertOk(await controlRequest(control, Buffer.from(bareName)), { op: 'subscribe', path: bareName, existing: false });
   const nulForm = Buffer.from('\0' + nulName.slice(1));
@@ -123,16 +118,11 @@ test('bare path, NUL-prefixed path and JSON subscribe are acknowledged; unsubscr
 });
 
 test('malformed requests each get their documented error and a log line; the daemon keeps serving', async (t) => {
-  const queue = `/${uniqueName('q')}`;
-  const control = `@${uniqueName('ctl')}`;
+  const { queue, control, startDaemon, startSink } = daemonSetup(t);
   const witnessName = `@${uniqueName('witness')}`;
-  const procs: Proc[] = [];
-  t.after(() => cleanup(procs, [queue]));
 
-  const daemon = await startDaemon(queue, control);
-  procs.push(daemon);
+  const daemon = await startDaemon();
   const witness = await startSink(['--bind', witnessName, '--register', control, '--expect', '1', '--idle', SINK_IDLE_MS]);
-  procs.push(witness);
 
   const garbage = randomBytes(512);
   garbage[0] = 0xfe; // never valid in UTF-8, so this can never parse as a path by chance
@@ -172,24 +162,15 @@ test('malformed requests each get their documented error and a log line; the dae
 });
 
 test('maxSinks from --config: a second subscribe is refused with ERR_MSGMUX_SINK_LIMIT until the first unsubscribes', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'msgmux-test-'));
-  const queue = `/${uniqueName('q')}`;
-  const control = `@${uniqueName('ctl')}`;
+  const { queue, control, dir, startDaemon, startSink } = daemonSetup(t);
   const firstName = `@${uniqueName('first')}`;
   const secondName = `@${uniqueName('second')}`;
-  const procs: Proc[] = [];
-  t.after(() => {
-    cleanup(procs, [queue]);
-    rmSync(dir, { recursive: true, force: true });
-  });
   const configFile = path.join(dir, 'msgmux.json');
   writeFileSync(configFile, JSON.stringify({ maxSinks: 1 }));
 
-  const daemon = await startDaemon(queue, control, ['--config', configFile]);
-  procs.push(daemon);
+  const daemon = await startDaemon(['--config', configFile]);
   const firstSink = await startSink(['--bind', firstName, '--expect', '1', '--idle', SINK_IDLE_MS]);
   const secondSink = await startSink(['--bind', secondName, '--expect', '1', '--idle', SINK_IDLE_MS]);
-  procs.push(firstSink, secondSink);
 
   assertOk(await controlRequest(control, { op: 'subscribe', path: firstName }), { op: 'subscribe', path: firstName });
   assertRefused(await controlRequest(control, { op: 'subscribe', path: secondName }), 'ERR_MSGMUX_SINK_LIMIT', 'a sink beyond maxSinks');
@@ -207,20 +188,12 @@ test('maxSinks from --config: a second subscribe is refused with ERR_MSGMUX_SINK
 });
 
 test('msgmux start with an invalid --config exits non-zero, names each bad field, and creates no queue', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'msgmux-test-'));
-  const queue = `/${uniqueName('q')}`;
-  const control = `@${uniqueName('ctl')}`;
-  const procs: Proc[] = [];
-  t.after(() => {
-    cleanup(procs, [queue]);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { queue, control, dir, run } = daemonSetup(t);
   const configFile = path.join(dir, 'msgmux.json');
   writeFileSync(configFile, JSON.stringify({ maxSinks: 0, sinks: [{ path: path.join(dir, 'static.sock'), policy: 'fast' }] }));
 
-  const daemon = run(BIN, ['start', '--config', configFile, '--queue', queue, '--control', control]);
-  procs.push(daemon);
-  const exited = await Promise.race([daemon.exited, sleep(15_000, 'still running after 15 s', { ref: false })]);
+  const daemon = run(['start', '--config', configFile, '--queue', queue, '--control', control]);
+  const exited = await Promise.race([daemon.exited, sleep(HANG_MS, `still running after ${HANG_MS} ms`, { ref: false })]);
   const stderr = daemon.stderr.join('\n');
   assert.equal(exited, 1, stderr);
   assert.match(stderr, /config\.sinks\[0\]\.policy must be one of block, drop, evict \(got "fast"\)/);
@@ -230,12 +203,8 @@ test('msgmux start with an invalid --config exits non-zero, names each bad field
 });
 
 test("the daemon's own control socket cannot be subscribed as a sink", async (t) => {
-  const queue = `/${uniqueName('q')}`;
-  const control = `@${uniqueName('ctl')}`;
-  const procs: Proc[] = [];
-  t.after(() => cleanup(procs, [queue]));
-  const daemon = await startDaemon(queue, control);
-  procs.push(daemon);
+  const { control, startDaemon } = daemonSetup(t);
+  const daemon = await startDaemon();
 
   for (const spelling of [control, `\0${control.slice(1)}`]) {
     const reply = await controlRequest(control, { op: 'subscribe', path: spelling });
@@ -249,25 +218,16 @@ test("the daemon's own control socket cannot be subscribed as a sink", async (t)
 });
 
 test('a request from an unbound sender takes effect, though it has no address to answer', async (t) => {
-  const queue = `/${uniqueName('q')}`;
-  const control = `@${uniqueName('ctl')}`;
+  const { queue, control, dir, startDaemon, startSink } = daemonSetup(t);
   const sinkName = `@${uniqueName('sink')}`;
-  const procs: Proc[] = [];
   const sender = new DgramSocket({ nonBlocking: true });
+  t.after(() => sender.close());
   // Served requests are logged at debug.
-  const dir = mkdtempSync(path.join(tmpdir(), 'msgmux-test-'));
   const config = path.join(dir, 'debug.json');
   writeFileSync(config, JSON.stringify({ logLevel: 'debug' }));
-  t.after(() => {
-    sender.close();
-    cleanup(procs, [queue]);
-    rmSync(dir, { recursive: true, force: true });
-  });
 
-  const daemon = await startDaemon(queue, control, ['--config', config]);
-  procs.push(daemon);
+  const daemon = await startDaemon(['--config', config]);
   const sink = await startSink(['--bind', sinkName, '--expect', '1', '--idle', SINK_IDLE_MS]);
-  procs.push(sink);
 
   sender.send(Buffer.from(JSON.stringify({ op: 'subscribe', path: sinkName })), control);
   const registered = await statsWhen(control, 'the sink to be registered', (s) => s.sinks.length === 1);

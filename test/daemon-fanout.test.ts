@@ -4,10 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cleanup, publish, startDaemon, startSink, uniqueName, type Proc } from './helpers/daemon';
+import { daemonSetup, publish, uniqueName } from './helpers/daemon';
 
 const PUBLISHERS = 3;
 const PER_PUBLISHER = 1000;
@@ -25,28 +23,18 @@ function assertEveryMessageInOrder(received: string[], perPublisher: number, lab
 }
 
 test('3 publishers, 5 sinks (dynamic, bare-path, static, mq): every block sink gets every message, per-publisher order kept', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'msgmux-test-'));
-  const queue = `/${uniqueName('q')}`;
+  const { queue, control, dir, queues, startDaemon, startSink } = daemonSetup(t);
   const mqSink = `/${uniqueName('mqsink')}`;
-  const control = `@${uniqueName('ctl')}`;
+  queues.push(mqSink);
   const staticPath = path.join(dir, 'static.sock');
-  const procs: Proc[] = [];
-  t.after(() => {
-    cleanup(procs, [queue, mqSink]);
-    rmSync(dir, { recursive: true, force: true });
-  });
   const total = String(PUBLISHERS * PER_PUBLISHER);
 
   const staticSink = await startSink(['--bind', staticPath, '--expect', total]);
-  procs.push(staticSink);
-  const daemon = await startDaemon(queue, control, ['--sink', staticPath, '--mq-sink', mqSink]);
-  procs.push(daemon);
+  const daemon = await startDaemon(['--sink', staticPath, '--mq-sink', mqSink]);
   const mqReader = await startSink(['--mq', mqSink, '--expect', total]);
-  procs.push(mqReader);
   const dynamic = [];
   for (const extra of [[], ['--bare'], ['--policy', 'block']]) {
     const sink = await startSink(['--bind', `@${uniqueName('sink')}`, '--register', control, '--expect', total, ...extra]);
-    procs.push(sink);
     dynamic.push(sink);
   }
 

@@ -32,16 +32,16 @@ const SESSION_TIMEOUT_MS = 120_000;
 const QUICK_START = String.raw`
 set -u
 fail() { echo "quickstart: $*" >&2; exit 1; }
-# Runs a check every 0.1 s until it passes, at most 30 s.
+# Runs a check every 0.1 s until it passes, at most 60 s (a bound on a hang on a loaded machine).
 wait_until() {
   local what=$1; shift
-  for _ in $(seq 300); do "$@" && return 0; sleep 0.1; done
+  for _ in $(seq 600); do "$@" && return 0; sleep 0.1; done
   fail "timed out waiting for $what"
 }
-# Waits for a background job and returns its status; SIGKILLs it if it outlives 30 s.
+# Waits for a background job and returns its status; SIGKILLs it if it outlives 60 s.
 wait_exit() {
   local pid=$1
-  { sleep 30; kill -KILL "$pid"; } >/dev/null 2>&1 &
+  { sleep 60; kill -KILL "$pid"; } >/dev/null 2>&1 &
   local watchdog=$!
   wait "$pid"; local status=$?
   kill "$watchdog" 2>/dev/null

@@ -1,10 +1,14 @@
 /**
- * Real daemon processes for end-to-end tests: unique queue and control
- * names per test, and cleanup that runs even when the test fails
- * (`using`-style: call `cleanup()` from `t.after`).
+ * Real daemon processes for end-to-end tests. `daemonSetup(t)` gives a test
+ * its own queue, control socket, temporary directory and process list, all
+ * removed in `t.after` even when the test fails; every daemon test starts
+ * there. Waits in here are bounded only so a hang fails instead of stalling
+ * the suite: no assertion depends on how long anything takes.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MessageQueue } from 'msgmux/native';
@@ -29,6 +33,9 @@ export interface Proc {
   waitFor(match: (line: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
 }
 
+/** How long a wait may take before it counts as a hang; generous, as the suite shares a loaded machine. */
+export const HANG_MS = 60_000;
+
 export function run(command: string, args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Proc {
   const child = spawn(process.execPath, [command, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: options.env ?? process.env });
   const stdout: string[] = [];
@@ -41,7 +48,11 @@ export function run(command: string, args: string[], options: { input?: string; 
       partial = parts.pop()!;
       for (const line of parts) {
         into.push(line);
-        if (notify) for (const w of watchers.splice(0)) (w.match(line) ? w.resolve(line) : watchers.push(w));
+        if (!notify) continue;
+        for (const w of watchers.splice(0)) {
+          if (w.match(line)) w.resolve(line);
+          else watchers.push(w);
+        }
       }
     };
   };
@@ -49,7 +60,7 @@ export function run(command: string, args: string[], options: { input?: string; 
   child.stderr.on('data', lines(stderr, true));
   if (options.input !== undefined) child.stdin.end(options.input);
   const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string);
-  const waitFor = (match: (line: string) => boolean, what: string, timeoutMs = 15_000): Promise<string> => {
+  const waitFor = (match: (line: string) => boolean, what: string, timeoutMs = HANG_MS): Promise<string> => {
     const seen = stderr.find(match);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
@@ -98,7 +109,10 @@ export async function startDaemon(
 
 /** Starts a sink process and waits until it is ready (bound, registered). */
 export async function startSink(args: string[]): Promise<Proc & { result(): Promise<{ received: string[] }> }> {
-  const proc = run(SINK_PROCESS, args);
+  return readySink(run(SINK_PROCESS, args));
+}
+
+async function readySink(proc: Proc): Promise<Proc & { result(): Promise<{ received: string[] }> }> {
   await proc.waitFor((line) => line === 'ready', 'the sink to be ready');
   return {
     ...proc,
@@ -135,7 +149,7 @@ export const daemonStats = async (control: string): Promise<DaemonStats> =>
   (await controlCall(control, { op: 'stats' })) as unknown as DaemonStats;
 
 /** Polls until `probe` returns something other than undefined; bounded. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = HANG_MS): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -155,3 +169,52 @@ export const statsWhen = (control: string, what: string, ready: (stats: DaemonSt
 /** `count` distinct messages `${prefix}0`, `${prefix}1`, ..., each padded to `width` characters. */
 export const lines = (prefix: string, count: number, width = 0): string[] =>
   Array.from({ length: count }, (_, k) => `${prefix}${k}`.padEnd(width, '.'));
+
+export interface DaemonSetup {
+  queue: string;
+  control: string;
+  /** A private directory for filesystem sockets and config files. */
+  dir: string;
+  /** Processes killed at the end of the test, if still running. */
+  procs: Proc[];
+  /** Starts the daemon on this test's queue and control socket. */
+  startDaemon(extra?: string[]): Promise<DaemonUnderTest>;
+  /** Starts a sink process and waits until it is ready. */
+  startSink(args: string[]): ReturnType<typeof startSink>;
+  /** Runs `msgmux ARGS` in the background. */
+  run(args: string[], options?: { input?: string }): Proc;
+  /** More queues to unlink at the end (mq sinks). */
+  queues: string[];
+}
+
+/**
+ * A daemon test's own names and cleanup: a unique queue and control socket,
+ * a temporary directory, and a t.after that kills every process started
+ * through it and removes the queues and the directory.
+ */
+export function daemonSetup(t: { after(fn: () => void): void }): DaemonSetup {
+  const dir = mkdtempSync(path.join(tmpdir(), 'msgmux-test-'));
+  const queue = `/${uniqueName('q')}`;
+  const control = `@${uniqueName('ctl')}`;
+  const procs: Proc[] = [];
+  const queues = [queue];
+  t.after(() => {
+    cleanup(procs, queues);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const track = <P extends Proc>(proc: P): P => (procs.push(proc), proc);
+  return {
+    queue,
+    control,
+    dir,
+    procs,
+    queues,
+    startDaemon: async (extra = []) => track(await startDaemon(queue, control, extra)),
+    startSink: async (args) => {
+      const proc = run(SINK_PROCESS, args);
+      procs.push(proc);
+      return readySink(proc);
+    },
+    run: (args, options) => track(run(BIN, args, options)),
+  };
+}
