@@ -1,5 +1,6 @@
 /**
- * Runs every benchmark, one after the other, each as its own child process
+ * Runs every benchmark (each `bench/<name>.bench.ts`, found as
+ * `<name>.bench.js` beside this file once built), one after the other, each as its own child process
  * (so one's threads, queues and sockets never disturb the next), and says
  * where each wrote its JSON.
  *
@@ -14,8 +15,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { resultsFile } from './lib/report';
 
-/** In the order they run: the cheap in-process ones first, the end-to-end daemon last. */
-const BENCHMARKS = ['ring-micro', 'ring-fanout', 'native-dgram-mq', 'daemon-fanout'] as const;
+const SUFFIX = '.bench.js';
+/** End-to-end benchmarks (real daemon processes) run after the cheap in-process ones; otherwise by name. */
+const END_TO_END = /^daemon-/;
+
+/** Every benchmark built beside this runner, cheap ones first. */
+function discover(): string[] {
+  const names = fs
+    .readdirSync(__dirname)
+    .filter((file) => file.endsWith(SUFFIX))
+    .map((file) => file.slice(0, -SUFFIX.length));
+  const rank = (name: string): number => (END_TO_END.test(name) ? 1 : 0);
+  return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
 
 interface Outcome {
   name: string;
@@ -42,7 +54,7 @@ function runOne(name: string): Promise<Outcome> {
   const started = process.hrtime.bigint();
   console.log(`\n=== ${name} ===`);
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(__dirname, `${name}.js`)], { stdio: 'inherit' });
+    const child = spawn(process.execPath, [path.join(__dirname, name + SUFFIX)], { stdio: 'inherit' });
     running = child;
     child.once('error', (err) => console.error(`could not start ${name}: ${err.message}`));
     child.once('close', (code, signal) => {
@@ -58,11 +70,13 @@ function runOne(name: string): Promise<Outcome> {
 }
 
 async function main(): Promise<void> {
+  const benchmarks = discover();
+  if (benchmarks.length === 0) throw new Error(`no *${SUFFIX} in ${__dirname}; run npm run build first`);
   const asked = process.argv.slice(2);
-  const unknown = asked.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));
-  if (unknown.length > 0) throw new Error(`unknown benchmark ${unknown.join(', ')}; choose from ${BENCHMARKS.join(', ')}`);
+  const unknown = asked.filter((name) => !benchmarks.includes(name));
+  if (unknown.length > 0) throw new Error(`unknown benchmark ${unknown.join(', ')}; choose from ${benchmarks.join(', ')}`);
   const outcomes: Outcome[] = [];
-  for (const name of asked.length > 0 ? asked : BENCHMARKS) {
+  for (const name of asked.length > 0 ? asked : benchmarks) {
     if (interrupted) break;
     outcomes.push(await runOne(name));
   }

@@ -8,7 +8,7 @@
  * daemon's RSS idle with 0 and with 16 sinks, and its CPU use while a hung
  * `block` sink holds the ring and the queue full.
  *
- *   node dist/bench/daemon-fanout.js [--publishers 1|2] [--runs 5] [--quick | --scale 0.5]
+ *   node dist/bench/daemon-fanout.bench.js [--publishers 1|2] [--runs 5] [--quick | --scale 0.5]
  *
  * Each sink count gets fresh sink processes, a warm-up round and `--runs`
  * measured rounds of a fixed message count. A sink's rate is its count / (its
@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { queueBytes, readQueueLimits } from '../src/queue-limits';
-import { measureGroup, measureHungSink, Publishers, type GroupResult, type HungSinkResult } from './daemon-fanout-rounds';
+import { measureGroup, measureHungSink, Publishers, type GroupResult, type HungSinkResult } from './lib/daemon-fanout-rounds';
 import { BenchDaemon } from './lib/daemon';
 import { ForeignLoad, type ForeignLoadReport } from './lib/foreign-load';
 import { withMsgMaxAtLeast } from './lib/msg-max';

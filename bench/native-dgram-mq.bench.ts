@@ -7,15 +7,16 @@
  *   receiveBatch: at depth 10 and at the deepest queue this machine allows.
  * Prints a table and writes bench/results/native-dgram-mq.json.
  *
- *   node dist/bench/native-dgram-mq.js
+ *   node dist/bench/native-dgram-mq.bench.js
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { DgramSocket, isSyscallError, MessageQueue } from '../src/native';
+import { readMsgMax, withMsgMaxAtLeast } from './lib/msg-max';
+import { machine, median, writeResults } from './lib/report';
 
 const RUNS = 5;
 const DGRAM_MESSAGES = 100_000;
@@ -23,7 +24,6 @@ const MQ_MESSAGES = 100_000;
 const BATCH = 64;
 const SLOT = 2048;
 const MQ_SIZE = 64;
-const MSG_MAX_FILE = '/proc/sys/fs/mqueue/msg_max';
 
 interface Row {
   transport: string;
@@ -34,7 +34,6 @@ interface Row {
   median: number;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const readNumber = (file: string) => Number.parseInt(fs.readFileSync(file, 'utf8'), 10);
 
 /** Child process: drains datagrams until a 0-byte marker ends a phase, reports, repeats; 'Q' quits. */
@@ -131,7 +130,7 @@ async function dgramRows(): Promise<Row[]> {
 
 async function mqRate(depth: number): Promise<number> {
   const name = `/msgmux-bench-${process.pid}-${depth}`;
-  const q = MessageQueue.open(name, { create: true, exclusive: true, depth, messageSize: MQ_SIZE });
+  const { value: q } = await withMsgMaxAtLeast(depth, async () => MessageQueue.open(name, { create: true, exclusive: true, depth, messageSize: MQ_SIZE }));
   try {
     const worker = new Worker(__filename, { workerData: { name, messages: MQ_MESSAGES } });
     const done = new Promise<number>((resolve, reject) => {
@@ -175,38 +174,23 @@ function deepestDepth(upper: number): number {
 }
 
 /**
- * Without CAP_SYS_RESOURCE, depth is capped by msg_max. As root the bench may
- * raise msg_max for the deep run; it always puts the old value back.
+ * Without CAP_SYS_RESOURCE, depth is capped by msg_max. As root the bench
+ * raises msg_max only while it creates a queue (withMsgMaxAtLeast puts the old
+ * value back, also on SIGINT/SIGTERM).
  */
 async function mqRows(): Promise<{ rows: Row[]; deepest: number; deepestNote: string }> {
-  const original = readNumber(MSG_MAX_FILE);
-  let deepest = deepestDepth(Math.max(original * 8, 1024));
-  let note = `msg_max=${original}; deeper queues need msg_max raised (root)`;
-  try {
-    fs.writeFileSync(MSG_MAX_FILE, '65536');
-    deepest = deepestDepth(65536);
-    note = `msg_max raised to 65536 for this run; depth then capped by RLIMIT_MSGQUEUE (ulimit -q)`;
-  } catch {
-    // not root: the deepest queue is what msg_max allows
-  }
+  const probe = await withMsgMaxAtLeast(65536, async () => deepestDepth(65536));
+  const deepest = probe.value;
+  const note = probe.raised
+    ? 'msg_max raised to 65536 while each queue was created; depth then capped by RLIMIT_MSGQUEUE (ulimit -q)'
+    : `msg_max=${probe.original}; deeper queues need msg_max raised (root)`;
   const rows: Row[] = [];
-  try {
-    for (const depth of [10, deepest]) {
-      const rates: number[] = [];
-      for (let r = 0; r < RUNS; r++) rates.push(await mqRate(depth));
-      rows.push({ transport: 'POSIX mq', payload: MQ_SIZE, mode: `depth ${depth}, receiveBatch x${BATCH}`, messages: MQ_MESSAGES, msgsPerSec: rates, median: median(rates) });
-    }
-  } finally {
-    if (readNumber(MSG_MAX_FILE) !== original) fs.writeFileSync(MSG_MAX_FILE, String(original));
+  for (const depth of [10, deepest]) {
+    const rates: number[] = [];
+    for (let r = 0; r < RUNS; r++) rates.push(await mqRate(depth));
+    rows.push({ transport: 'POSIX mq', payload: MQ_SIZE, mode: `depth ${depth}, receiveBatch x${BATCH}`, messages: MQ_MESSAGES, msgsPerSec: rates, median: median(rates) });
   }
   return { rows, deepest, deepestNote: note };
-}
-
-function packageRoot(): string {
-  for (let dir = __dirname; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
-    if (fs.existsSync(path.join(dir, 'binding.gyp'))) return dir;
-  }
-  return process.cwd();
 }
 
 async function main(): Promise<void> {
@@ -223,16 +207,11 @@ async function main(): Promise<void> {
   const result = {
     benchmark: 'native-dgram-mq',
     date: new Date().toISOString(),
-    machine: {
-      cpus: os.cpus().length, node: process.version, kernel: os.release(),
-      max_dgram_qlen: readNumber('/proc/sys/net/unix/max_dgram_qlen'), mq_msg_max: readNumber(MSG_MAX_FILE),
-    },
+    machine: { ...machine(), max_dgram_qlen: readNumber('/proc/sys/net/unix/max_dgram_qlen'), mq_msg_max: readMsgMax() },
     mqDeepest: { depth: mq.deepest, messageSize: MQ_SIZE, note: mq.deepestNote },
     rows,
   };
-  const out = path.join(packageRoot(), 'bench', 'results', 'native-dgram-mq.json');
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  const out = writeResults('native-dgram-mq', result);
   console.log(`\nwritten ${path.relative(process.cwd(), out)}`);
 }
 

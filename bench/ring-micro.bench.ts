@@ -5,7 +5,7 @@
  * thread, so the ring never fills and no case ever waits: what is measured is
  * the bookkeeping and copying of one write + one read.
  *
- *   node dist/bench/ring-micro.js
+ *   node dist/bench/ring-micro.bench.js
  *
  * Results (benny's figures plus ns per record) go to bench/results/ring-micro.json.
  */

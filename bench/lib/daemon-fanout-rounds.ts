@@ -7,16 +7,16 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DgramSocket } from 'msgmux/native';
-import { Child } from './lib/child';
-import { onCleanup } from './lib/cleanup';
-import type { SinkStats } from '../src/sink/registry';
-import type { BenchDaemon } from './lib/daemon';
-import { cpuUseOver, type CpuUse } from './lib/proc-stats';
-import { median } from './lib/report';
-import type { PublishReport, SinkRoundReport } from './processes/fanout-protocol';
+import { Child } from './child';
+import { onCleanup } from './cleanup';
+import type { SinkStats } from '../../src/sink/registry';
+import type { BenchDaemon } from './daemon';
+import { cpuUseOver, type CpuUse } from './proc-stats';
+import { median } from './report';
+import type { PublishReport, SinkRoundReport } from '../processes/fanout-protocol';
 
-const SINK_SCRIPT = path.join(__dirname, 'processes', 'fanout-sink.js');
-const PUBLISHER_SCRIPT = path.join(__dirname, 'processes', 'fanout-publisher.js');
+const SINK_SCRIPT = path.join(__dirname, '..', 'processes', 'fanout-sink.js');
+const PUBLISHER_SCRIPT = path.join(__dirname, '..', 'processes', 'fanout-publisher.js');
 const READY_TIMEOUT_MS = 30_000;
 const ROUND_TIMEOUT_MS = 180_000;
 /** A sink that hears nothing this long reports a stall and exits. */

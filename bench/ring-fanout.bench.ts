@@ -3,7 +3,7 @@
  * 64 B and 1 KiB records, through the ring (copying and zero-copy readers)
  * and through Node's BroadcastChannel, in the same run.
  *
- *   node dist/bench/ring-fanout.js [--runs 5] [--quick | --scale 2]
+ *   node dist/bench/ring-fanout.bench.js [--runs 5] [--quick | --scale 2]
  *        [--readers 2] [--size 64] [--transport ring-copy]   (one slice, e.g. to profile it)
  *
  * Each configuration keeps its threads for a warm-up round plus `--runs`
@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Ring } from '../src/ring';
-import { Peer } from './fanout-peer';
+import { Peer } from './lib/fanout-peer';
 import { machine, writeResults } from './lib/report';
 import type { FanoutWorkerData, Transport } from './workers/fanout-protocol';
 
