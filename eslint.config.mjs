@@ -88,7 +88,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-unsafe-assignment': 'off' },
   },
   {
-    files: ['bench/ring-fanout.ts', 'test/native-dgram.test.ts', 'test/native-mq.test.ts', 'test/native-threads.test.ts'],
+    files: ['bench/ring-fanout.bench.ts', 'test/native-dgram.test.ts', 'test/native-mq.test.ts', 'test/native-threads.test.ts'],
     rules: { '@typescript-eslint/no-unnecessary-type-assertion': 'off' },
   },
   {
