@@ -128,30 +128,14 @@ test('close waits for what was already published, then refuses more', async () =
   assert.deepEqual(received.at(-1), ['m11', 0]);
 });
 
-/**
- * A consumer in another process, like the daemon. posix-mq descriptors are
- * always non-blocking (libuv's uv_poll_init sets O_NONBLOCK), so the child
- * sleeps 1 ms when the queue is empty; it reports what it got as JSON.
- */
+/** A consumer in another process, like the daemon (test/fixtures/posix-mq-consumer.ts); resolves with what it got. */
 function consumer(queue: string, count: number): Promise<string[]> {
-  const script = `
-    const PosixMQ = require('posix-mq');
-    const mq = new PosixMQ();
-    mq.open({ name: ${JSON.stringify(queue)} });
-    const buf = Buffer.alloc(mq.msgsize), out = [], nap = new Int32Array(new SharedArrayBuffer(4));
-    while (out.length < ${count}) {
-      const n = mq.shift(buf);
-      if (n === false) Atomics.wait(nap, 0, 0, 1);
-      else out.push(buf.toString('utf8', 0, n));
-    }
-    mq.close();
-    process.stdout.write(JSON.stringify(out));`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'], cwd: join(__dirname, '..', '..') });
+  const child = spawn(process.execPath, [join(__dirname, 'fixtures', 'posix-mq-consumer.js'), queue, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output)) : reject(new Error(`consumer exited ${code}`))));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(output) as string[]) : reject(new Error(`consumer exited ${code}`))));
   });
 }
 
