@@ -12,7 +12,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CONTROL_ERROR, MAX_REQUEST_BYTES, SUN_PATH_BYTES, parseControlRequest, socketAddressProblem, type ControlRequest } from '../src/control-protocol';
+import { SUN_PATH_BYTES, socketAddressProblem } from '../src/address';
+import { CONTROL_ERROR, MAX_REQUEST_BYTES, parseControlRequest, type ControlRequest } from '../src/control-protocol';
 import { ERROR_CODES, MsgmuxError } from '../src/errors';
 import { mulberry32, type Random } from './helpers/random';
 

@@ -4,18 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DgramSocket } from 'msgmux/native';
 import type { DaemonStats } from '../src/daemon/daemon';
-import {
-  BIN, ROOT, cleanup, eventually, lines, logged, publish, run, startDaemon, startSink, statsWhen, uniqueName, type Proc,
-} from './helpers/daemon';
-
-function names() {
-  return { queue: `/${uniqueName('q')}`, control: `@${uniqueName('ctl')}` };
-}
+import { BIN, ROOT, daemonSetup, eventually, lines, logged, publish, run, statsWhen, uniqueName } from './helpers/daemon';
 
 /** The value of one series in a Prometheus text exposition, or undefined. */
 function series(text: string, name: string): number | undefined {
@@ -24,16 +17,14 @@ function series(text: string, name: string): number | undefined {
 }
 
 test('metrics scraped over HTTP match stats --json after a known number of messages; a port in use is refused naming --metrics', async (t) => {
-  const { queue, control } = names();
-  const procs: Proc[] = [];
-  const other = names();
-  t.after(() => cleanup(procs, [queue, other.queue]));
-  const daemon = await startDaemon(queue, control, ['--metrics', '127.0.0.1:0']);
-  procs.push(daemon);
+  const setup = daemonSetup(t);
+  const { queue, control, startDaemon, startSink } = setup;
+  const other = { queue: `/${uniqueName('q')}`, control: `@${uniqueName('ctl')}` };
+  setup.queues.push(other.queue);
+  const daemon = await startDaemon(['--metrics', '127.0.0.1:0']);
   const listening = JSON.parse(await daemon.waitFor(logged('metrics listening'), 'the metrics listener')) as { metrics: string };
   const sinkAddress = `@${uniqueName('sink')}`;
   const sink = await startSink(['--bind', sinkAddress, '--register', control, '--expect', '25']);
-  procs.push(sink);
 
   await publish(queue, lines('m', 25));
   assert.equal((await sink.result()).received.length, 25);
@@ -43,7 +34,7 @@ test('metrics scraped over HTTP match stats --json after a known number of messa
   assert.equal(response.status, 200);
   assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
   const text = await response.text();
-  const cli = run(BIN, ['stats', '--json', '--control', control]);
+  const cli = setup.run(['stats', '--json', '--control', control]);
   assert.equal(await cli.exited, 0);
   const stats = JSON.parse(cli.stdout[0]) as DaemonStats;
 
@@ -57,8 +48,7 @@ test('metrics scraped over HTTP match stats --json after a known number of messa
   assert.ok((series(text, 'msgmux_process_resident_memory_bytes') ?? 0) > 0, 'process metrics are prefixed msgmux_');
   assert.equal((await fetch(`http://${listening.metrics}/other`)).status, 404);
 
-  const second = run(BIN, ['start', '--queue', other.queue, '--control', other.control, '--metrics', listening.metrics]);
-  procs.push(second);
+  const second = setup.run(['start', '--queue', other.queue, '--control', other.control, '--metrics', listening.metrics]);
   assert.equal(await second.exited, 1);
   const said = second.stderr.join('\n');
   assert.match(said, /--metrics 127\.0\.0\.1:\d+: cannot listen: the port is in use/);
@@ -92,16 +82,11 @@ function notifyListener(address: string) {
 }
 
 test('sd_notify: READY=1 once up, WATCHDOG=1 with WATCHDOG_USEC, STOPPING=1 on SIGTERM', async (t) => {
-  const { queue, control } = names();
-  const procs: Proc[] = [];
+  const { startDaemon } = daemonSetup(t);
   const notifyAddress = `@${uniqueName('notify')}`;
   const notify = notifyListener(notifyAddress);
-  t.after(() => {
-    notify.close();
-    cleanup(procs, [queue]);
-  });
-  const daemon = await startDaemon(queue, control, [], { env: { ...process.env, NOTIFY_SOCKET: notifyAddress, WATCHDOG_USEC: '200000' } });
-  procs.push(daemon);
+  t.after(() => notify.close());
+  const daemon = await startDaemon([], { env: { ...process.env, NOTIFY_SOCKET: notifyAddress, WATCHDOG_USEC: '200000' } });
   const ready = await notify.waitFor('READY=1');
   const first = ready.find((datagram) => datagram.includes('READY=1'))!;
   assert.match(first, /^STATUS=ingested 0, 0 sinks/m);
@@ -117,22 +102,13 @@ test('sd_notify: READY=1 once up, WATCHDOG=1 with WATCHDOG_USEC, STOPPING=1 on S
 });
 
 test('SIGHUP: an added static sink starts receiving, a broken config changes nothing, a removed sink goes; dynamic sinks are untouched', async (t) => {
-  const { queue, control } = names();
-  const dir = mkdtempSync(path.join(tmpdir(), 'msgmux-test-'));
+  const { queue, control, dir, startDaemon, startSink } = daemonSetup(t);
   const configFile = path.join(dir, 'config.json');
   const staticPath = path.join(dir, 'static.sock');
-  const procs: Proc[] = [];
-  t.after(() => {
-    cleanup(procs, [queue]);
-    rmSync(dir, { recursive: true, force: true });
-  });
   writeFileSync(configFile, JSON.stringify({ sinks: [] }));
-  const daemon = await startDaemon(queue, control, ['--config', configFile]);
-  procs.push(daemon);
+  const daemon = await startDaemon(['--config', configFile]);
   const dynamic = await startSink(['--bind', `@${uniqueName('sink')}`, '--register', control, '--expect', '30']);
-  procs.push(dynamic);
   const staticSink = await startSink(['--bind', staticPath, '--expect', '20']);
-  procs.push(staticSink);
 
   await publish(queue, lines('a', 10));
   await statsWhen(control, 'the dynamic sink to take the first batch', (s) => s.sinks.length === 1 && s.sinks[0].delivered === 10);
@@ -166,16 +142,12 @@ test('SIGHUP: an added static sink starts receiving, a broken config changes not
 });
 
 test('stats --watch piped prints one line per interval with rates; stats requests are not logged at info', async (t) => {
-  const { queue, control } = names();
-  const procs: Proc[] = [];
-  t.after(() => cleanup(procs, [queue]));
-  const daemon = await startDaemon(queue, control);
-  procs.push(daemon);
+  const setup = daemonSetup(t);
+  const { queue, control, startDaemon, startSink } = setup;
+  const daemon = await startDaemon();
   const sinkAddress = `@${uniqueName('sink')}`;
-  const sink = await startSink(['--bind', sinkAddress, '--register', control, '--expect', '40']);
-  procs.push(sink);
-  const watch = run(BIN, ['stats', '--watch', '--interval', '0.2', '--control', control]);
-  procs.push(watch);
+  await startSink(['--bind', sinkAddress, '--register', control, '--expect', '40']);
+  const watch = setup.run(['stats', '--watch', '--interval', '0.2', '--control', control]);
   await eventually('the first line of the watch', async () => (watch.stdout.length > 0 ? true : undefined));
   assert.match(watch.stdout[0], /^ingested 0 \(-\/s\) waiting 0 ring 0% \| @/, 'the first line has no rate yet');
 

@@ -178,7 +178,7 @@ export interface DaemonSetup {
   /** Processes killed at the end of the test, if still running. */
   procs: Proc[];
   /** Starts the daemon on this test's queue and control socket. */
-  startDaemon(extra?: string[]): Promise<DaemonUnderTest>;
+  startDaemon(extra?: string[], options?: { env?: NodeJS.ProcessEnv }): Promise<DaemonUnderTest>;
   /** Starts a sink process and waits until it is ready. */
   startSink(args: string[]): ReturnType<typeof startSink>;
   /** Runs `msgmux ARGS` in the background. */
@@ -209,7 +209,7 @@ export function daemonSetup(t: { after(fn: () => void): void }): DaemonSetup {
     dir,
     procs,
     queues,
-    startDaemon: async (extra = []) => track(await startDaemon(queue, control, extra)),
+    startDaemon: async (extra = [], options = {}) => track(await startDaemon(queue, control, extra, options)),
     startSink: async (args) => {
       const proc = run(SINK_PROCESS, args);
       procs.push(proc);
