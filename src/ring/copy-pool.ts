@@ -59,6 +59,23 @@ export class CopyPool {
     return new Uint8Array(this.slab, at, length);
   }
 
+  /**
+   * Copies `count` records lying at `offsets[k]`, `lengths[k]` in the ring. A
+   * run of records lying back to back there is copied in one piece, and each
+   * record is a view of that copy.
+   */
+  copyBatch(offsets: Int32Array, lengths: Int32Array, count: number): Uint8Array[] {
+    const copies: Uint8Array[] = new Array(count);
+    for (let k = 0; k < count; ) {
+      let end = k + 1;
+      while (end < count && offsets[end] > offsets[end - 1]) end++;
+      const first = offsets[k];
+      const run = this.copy(first, offsets[end - 1] + lengths[end - 1] - first);
+      for (; k < end; k++) copies[k] = run.subarray(offsets[k] - first, offsets[k] - first + lengths[k]);
+    }
+    return copies;
+  }
+
   private roll(): void {
     this.slab = new ArrayBuffer(this.slabBytes);
     this.bytes = new Uint8Array(this.slab);

@@ -280,21 +280,9 @@ export class RingReader {
     this.ownSleepers.wakeAll(); // wakes this reader's own async sleepers so they see the close
   }
 
-  /**
-   * Copies a batch out into the reader's copy pool (see copy-pool.ts). A run
-   * of records lying back to back in the ring is copied in one piece, and
-   * each record is a view of that copy.
-   */
+  /** Copies a batch out (see CopyPool.copyBatch), then releases it and keeps the intact copies. */
   private copyOut(batch: RecordBatch): Uint8Array[] {
-    const { offsets, lengths, count } = batch;
-    const copies: Uint8Array[] = new Array(count);
-    for (let k = 0; k < count; ) {
-      let end = k + 1;
-      while (end < count && offsets[end] > offsets[end - 1]) end++;
-      const first = offsets[k];
-      const run = this.pool.copy(first, offsets[end - 1] + lengths[end - 1] - first);
-      for (; k < end; k++) copies[k] = run.subarray(offsets[k] - first, offsets[k] - first + lengths[k]);
-    }
+    const copies = this.pool.copyBatch(batch.offsets, batch.lengths, batch.count);
     const intactFrom = this.release();
     return intactFrom === 0 ? copies : copies.slice(intactFrom);
   }
@@ -340,5 +328,3 @@ export class RingReader {
     else this.writerWaker.wake();
   }
 }
-
-export const isGating = (policy: ReaderPolicy): boolean => PolicyCode[policy] !== PolicyCode.drop;
