@@ -64,6 +64,11 @@ function casesFor(size: number): ReturnType<typeof b.add>[] {
       const record = one.reader.readSync(0) ?? fail('nothing to read');
       sink += record[0];
     }),
+    add(`tryWrite + readSync + Buffer view, ${label}`, 1, () => {
+      if (!one.writer.tryWrite(single)) fail('ring full');
+      const record = one.reader.readSync(0) ?? fail('nothing to read');
+      sink += Buffer.from(record.buffer, record.byteOffset, record.byteLength)[0];
+    }),
     add(`tryWriteBatch + readBatchSync, ${BATCH} x ${label}`, BATCH, () => {
       if (copies.writer.tryWriteBatch(batch) !== BATCH) fail('ring full');
       const records = copies.reader.readBatchSync(BATCH, 0);

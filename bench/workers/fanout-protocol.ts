@@ -7,7 +7,8 @@ import fs from 'node:fs';
  * and the later ones are measured on warm code without respawning threads.
  */
 
-export type Transport = 'ring-copy' | 'ring-zero-copy' | 'broadcast-channel';
+/** `ring-single`: one record per call (tryWrite / writeSync, readSync); the other ring transports use batch calls. */
+export type Transport = 'ring-single' | 'ring-copy' | 'ring-zero-copy' | 'broadcast-channel';
 
 export interface FanoutWorkerData {
   role: 'writer' | 'reader';

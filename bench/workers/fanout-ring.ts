@@ -13,8 +13,9 @@ const setup = workerData as FanoutWorkerData;
 const port = parentPort!;
 const ring = Ring.attach(setup.ringBuffer!);
 const report = (message: FanoutReport): void => port.postMessage(message);
+const perRecord = setup.transport === 'ring-single';
 
-/** Writes `count` records per round with writeBatchSync, `batch` records per call. */
+/** Writes `count` records per round with writeBatchSync, `batch` records per call, or one tryWrite per record. */
 function makeWriter(): { round(count: number): void; close(): void } {
   const writer: RingWriter = ring.writer();
   // All records of one batch live in one buffer, 4-byte aligned, so one
@@ -33,6 +34,16 @@ function makeWriter(): { round(count: number): void; close(): void } {
       for (let sent = 0; sent < count; ) {
         const n = Math.min(setup.batch, count - sent);
         for (let k = 0; k < n; k++) seqWords[k * wordsPerRecord] = seq++;
+        if (perRecord) {
+          // One call per record, as an application writing messages one by one does.
+          for (let k = 0; k < n; k++) {
+            if (!writer.tryWrite(fullBatch[k]) && !writer.writeSync(fullBatch[k], STALL_TIMEOUT_MS)) {
+              throw new Error('writer stalled: a reader stopped reading');
+            }
+          }
+          sent += n;
+          continue;
+        }
         const records = n === setup.batch ? fullBatch : fullBatch.slice(0, n);
         if (writer.writeBatchSync(records, STALL_TIMEOUT_MS) !== n) throw new Error('writer stalled: a reader stopped reading');
         sent += n;
@@ -44,7 +55,7 @@ function makeWriter(): { round(count: number): void; close(): void } {
   };
 }
 
-/** Reads `count` records per round, copying (readBatchSync) or zero-copy (peekSync + release). */
+/** Reads `count` records per round, copying (readBatchSync, or readSync per record) or zero-copy (peekSync + release). */
 function makeReader(): { round(count: number): void; close(): void } {
   const reader: RingReader = ring.reader({ start: 'earliest', policy: 'block', maxBatch: setup.batch });
   const ringWords = new Int32Array(ring.buffer);
@@ -69,6 +80,16 @@ function makeReader(): { round(count: number): void; close(): void } {
     }
   };
 
+  // One readSync per record, each used as a Buffer the way an application would.
+  const singleRound = (count: number): void => {
+    for (let received = 0; received < count; received++) {
+      const r = reader.readSync(STALL_TIMEOUT_MS);
+      if (r === null) throw new Error('reader stalled: the writer stopped writing');
+      const b = Buffer.from(r.buffer, r.byteOffset, r.byteLength);
+      check(b.readInt32LE(0), b.length);
+    }
+  };
+
   const zeroCopyRound = (count: number): void => {
     for (let received = 0; received < count; ) {
       const batch = reader.peekSync(setup.batch, STALL_TIMEOUT_MS);
@@ -80,7 +101,7 @@ function makeReader(): { round(count: number): void; close(): void } {
     }
   };
 
-  const read = setup.transport === 'ring-zero-copy' ? zeroCopyRound : copyingRound;
+  const read = setup.transport === 'ring-zero-copy' ? zeroCopyRound : perRecord ? singleRound : copyingRound;
   return {
     round(count) {
       outOfOrder = wrongLength = 0;

@@ -7,10 +7,12 @@
  * and evicted slots are skipped, so a reader that leaves (or is reclaimed
  * after its thread died) stops gating the moment its state changes.
  */
-import { Header, PolicyCode, Slot, SlotState, slotWord, type RingViews } from './layout';
+import { Header, PolicyCode, Slot, SlotState, type RingViews } from './layout';
+import { forEachReaderSlot } from './reader-slots';
+import { seqDiff } from './sequence';
 
 export class Gating {
-  // Per-slot stall tracking for `evict`: the cursor last seen and since when.
+  // Per reader slot stall tracking for `evict`: the cursor last seen and since when.
   private readonly stalledCursor: Int32Array;
   private readonly stalledSince: Float64Array;
 
@@ -25,15 +27,12 @@ export class Gating {
    */
   slowestLag(position: number): number {
     const { i32 } = this.ring;
-    const slots = Atomics.load(i32, Header.SLOT_HIGH_WATER);
     let lag = 0;
-    for (let s = 0; s < slots; s++) {
-      const w = slotWord(s);
-      if (Atomics.load(i32, w + Slot.STATE) !== SlotState.ACTIVE) continue;
-      if (i32[w + Slot.POLICY] === PolicyCode.drop) continue;
-      const behind = (position - Atomics.load(i32, w + Slot.CURSOR)) | 0;
+    forEachReaderSlot(this.ring, (_readerSlot, base, state) => {
+      if (state !== SlotState.ACTIVE || i32[base + Slot.POLICY] === PolicyCode.drop) return;
+      const behind = seqDiff(position, Atomics.load(i32, base + Slot.CURSOR));
       if (behind > lag) lag = behind;
-    }
+    });
     return lag;
   }
 
@@ -43,40 +42,34 @@ export class Gating {
    */
   evictStalled(end: number, now: number): number {
     const { i32, capacity } = this.ring;
-    const slots = Atomics.load(i32, Header.SLOT_HIGH_WATER);
     let evicted = 0;
-    for (let s = 0; s < slots; s++) {
-      const w = slotWord(s);
-      if (Atomics.load(i32, w + Slot.STATE) !== SlotState.ACTIVE) continue;
-      if (i32[w + Slot.POLICY] !== PolicyCode.evict) continue;
-      const cursor = Atomics.load(i32, w + Slot.CURSOR);
-      if (((end - cursor) | 0) <= capacity) continue; // not in the way
-      if (this.stalledCursor[s] !== cursor || this.stalledSince[s] === 0) {
-        this.stalledCursor[s] = cursor;
-        this.stalledSince[s] = now;
-        continue;
+    forEachReaderSlot(this.ring, (readerSlot, base, state) => {
+      if (state !== SlotState.ACTIVE || i32[base + Slot.POLICY] !== PolicyCode.evict) return;
+      const cursor = Atomics.load(i32, base + Slot.CURSOR);
+      if (seqDiff(end, cursor) <= capacity) return; // not in the way
+      if (this.stalledCursor[readerSlot] !== cursor || this.stalledSince[readerSlot] === 0) {
+        this.stalledCursor[readerSlot] = cursor;
+        this.stalledSince[readerSlot] = now;
+        return;
       }
-      if (now - this.stalledSince[s] < i32[w + Slot.BUDGET_MS]) continue;
-      if (Atomics.compareExchange(i32, w + Slot.STATE, SlotState.ACTIVE, SlotState.EVICTED) === SlotState.ACTIVE) {
+      if (now - this.stalledSince[readerSlot] < i32[base + Slot.BUDGET_MS]) return;
+      if (Atomics.compareExchange(i32, base + Slot.STATE, SlotState.ACTIVE, SlotState.EVICTED) === SlotState.ACTIVE) {
         Atomics.add(i32, Header.EVICTIONS, 1);
-        this.stalledSince[s] = 0;
+        this.stalledSince[readerSlot] = 0;
         evicted++;
       }
-    }
+    });
     return evicted;
   }
 
   /** Time until the earliest stalled `evict` reader's budget runs out (Infinity if none). */
   nextEvictionIn(now: number): number {
     const { i32 } = this.ring;
-    const slots = Atomics.load(i32, Header.SLOT_HIGH_WATER);
     let soonest = Infinity;
-    for (let s = 0; s < slots; s++) {
-      if (this.stalledSince[s] === 0) continue;
-      const w = slotWord(s);
-      if (Atomics.load(i32, w + Slot.STATE) !== SlotState.ACTIVE) continue;
-      soonest = Math.min(soonest, Math.max(0, this.stalledSince[s] + i32[w + Slot.BUDGET_MS] - now));
-    }
+    forEachReaderSlot(this.ring, (readerSlot, base, state) => {
+      if (state !== SlotState.ACTIVE || this.stalledSince[readerSlot] === 0) return;
+      soonest = Math.min(soonest, Math.max(0, this.stalledSince[readerSlot] + i32[base + Slot.BUDGET_MS] - now));
+    });
     return soonest;
   }
 }

@@ -3,3 +3,5 @@ export { RingReader, type RecordBatch } from './reader';
 export { RingWriter } from './writer';
 export { RingReadable, RingWritable } from './streams';
 export type { ReaderPolicy } from './layout';
+export { align8 } from './layout';
+export { seqAdd, seqDiff, seqIsAfter, seqIsBefore } from './sequence';

@@ -7,9 +7,13 @@
  * different threads write sit on different 64-byte lines, so a reader
  * releasing its cursor never invalidates the line the writer publishes on.
  *
- * Sequences are byte positions that grow forever modulo 2^32; the distance
- * between two of them is `(a - b) | 0`, valid because a ring is at most 2^30
- * bytes. A position's place in the data area is `sequence & (capacity - 1)`.
+ * Sequences are byte positions that grow forever modulo 2^32 (see
+ * sequence.ts for their arithmetic). A sequence's place in the data area is
+ * `sequence & (capacity - 1)`.
+ *
+ * Names: a *reader slot* (`readerSlot`) is a reader's number, 0 to
+ * maxReaders - 1; `slotBase(readerSlot)` is the Int32 word where its 64-byte
+ * slot starts. A *record number* is a record's place in the stream.
  */
 
 export const MAGIC = 0x6d78_7231; // "mxr1"
@@ -35,14 +39,14 @@ export const Header = {
   TAIL: 1 * LINE + 1,
   /** Records published so far, as a Float64 (byte offset). */
   WRITTEN_F64_BYTE: (1 * LINE + 2) * 4,
-  /** Index the next record will carry, so a writer taken over later continues the stream. */
-  NEXT_INDEX: 1 * LINE + 4,
-  /** Odd while the writer publishes: a joining reader reads cursor and index as one pair. */
+  /** Record number the next record will carry, so a writer taken over later continues the stream. */
+  NEXT_RECORD_NUMBER: 1 * LINE + 4,
+  /** Odd while the writer publishes: a joining reader reads cursor and record number as one pair. */
   PUBLISH_VERSION: 1 * LINE + 5,
 
   /** threadId + 1 of the thread holding the writer, 0 when free. */
   WRITER_OWNER: 2 * LINE,
-  /** Set while the writer sleeps waiting for readers to make room. */
+  /** Set while the writer waits for readers to make room: backpressure, for monitoring and for readers' release. */
   WRITER_WAITING: 2 * LINE + 1,
   /** Bumped by readers when they make room for a waiting writer; the writer sleeps on it. */
   GATE_SIGNAL: 2 * LINE + 2,
@@ -54,13 +58,16 @@ export const Header = {
    */
   WRITER_WAKE_AT: 2 * LINE + 4,
 
-  /** How many readers sleep on WRITE_CURSOR; the writer notifies only when non-zero. */
-  READER_WAITERS: 3 * LINE,
+  /** Bumped by the writer each time it is about to sleep on GATE_SIGNAL (see wait-strategy.ts). */
+  WRITER_SLEEPS: 2 * LINE + 5,
+
+  /** Bumped by a reader each time it is about to sleep on WRITE_CURSOR (see wait-strategy.ts). */
+  READER_SLEEPS: 3 * LINE,
 } as const;
 
 export const HEADER_BYTES = 8 * LINE * 4;
 
-/** One reader slot: 64 bytes, Int32 words relative to the slot's first word. */
+/** One reader slot: 64 bytes, Int32 words relative to `slotBase(readerSlot)`. */
 export const Slot = {
   STATE: 0,
   CURSOR: 1,
@@ -69,7 +76,7 @@ export const Slot = {
   OWNER: 3,
   /** Stall budget in ms for the `evict` policy. */
   BUDGET_MS: 4,
-  /** Float64 counters written by the owner only (byte offsets within the slot). */
+  /** Float64 counters written by the owner only (byte offsets within the slot), published with the cursor. */
   DELIVERED_F64_BYTE: 32,
   LOST_F64_BYTE: 40,
 } as const;
@@ -85,9 +92,9 @@ export const policyName = (code: number): ReaderPolicy =>
   (Object.keys(PolicyCode) as ReaderPolicy[]).find((name) => PolicyCode[name] === code) ?? 'block';
 
 /**
- * A record is `[length: i32][index: i32][payload][pad to 8]`. The index is the
- * record's number in the stream (mod 2^32): a lapped reader learns exactly
- * how many records it lost from the gap in indexes. A length of PAD marks the
+ * A record is `[length: i32][record number: i32][payload][pad to 8]`. The
+ * record number is its place in the stream (mod 2^32): a lapped reader learns
+ * exactly how many records it lost from the gap in numbers. A length of PAD marks the
  * unused end of the data area when the next record did not fit before it.
  */
 export const RECORD_HEADER_BYTES = 8;
@@ -98,11 +105,15 @@ export const MAX_CAPACITY = 1 << 30;
 export const DEFAULT_MAX_READERS = 64;
 export const MAX_READERS_LIMIT = 1024;
 
+/** `n` rounded up to a multiple of 8: records (and pooled copies) start 8-byte aligned. */
 export const align8 = (n: number): number => (n + 7) & ~7;
 export const recordBytes = (payloadLength: number): number => align8(RECORD_HEADER_BYTES + payloadLength);
 
-export const slotWord = (slot: number): number => (HEADER_BYTES + slot * SLOT_BYTES) >> 2;
-export const slotByte = (slot: number): number => HEADER_BYTES + slot * SLOT_BYTES;
+/** The Int32 word where reader slot `readerSlot` starts. */
+export const slotBase = (readerSlot: number): number => (HEADER_BYTES + readerSlot * SLOT_BYTES) >> 2;
+/** The Float64 index of a slot's counter (`Slot.DELIVERED_F64_BYTE` or `Slot.LOST_F64_BYTE`). */
+export const slotCounter = (readerSlot: number, counterByte: number): number =>
+  (HEADER_BYTES + readerSlot * SLOT_BYTES + counterByte) >> 3;
 
 export function dataOffsetFor(maxReaders: number): number {
   return HEADER_BYTES + maxReaders * SLOT_BYTES;

@@ -1,19 +1,35 @@
 /**
- * One reader of the ring, owning one slot and its cursor.
+ * One reader of the ring, owning one reader slot and its cursor.
  *
  * The core is `peek` + `release`: peek lists the next records as regions of
  * the ring's buffer (zero copy: a socket can send straight out of them), and
- * release advances the cursor past them in one store. Every other form —
- * copying, blocking, async, iteration — is built on those two.
+ * release consumes them. Every other form — copying, blocking, async,
+ * iteration — is built on those two.
+ *
+ * Cheap per record: a reader serves records up to the write cursor it last
+ * loaded without touching the writer's lines, and releases lazily: it keeps
+ * its cursor to itself (`cursor`) and stores it in its slot (`released`),
+ * where the writer sees it, only when
+ *   - it has consumed `releaseWindow` bytes since the last store, or
+ *   - it has caught up with what it last saw published (so before it could
+ *     wait: a reader never sleeps holding records back), or
+ *   - the writer is waiting for room.
+ * So a `block` reader holds the writer back by at most `releaseWindow` bytes
+ * it has already consumed, and only until its next call; once it has read
+ * everything, everything is released.
  *
  * A lossy reader can be lapped while it looks at a record. The writer moves
  * the tail past a record *before* overwriting it, so a reader that finds the
  * tail beyond a record's start after using it knows that record may be torn,
- * discards it (seqlock style) and counts the gap from the record indexes.
+ * discards it (seqlock style) and counts the gap from the record numbers.
+ * A `block` reader cannot be lapped once the writer has seen it join, so it
+ * checks the tail only until then (see `checksTail`).
  */
 import { ErrorCode, MsgmuxError } from '../errors';
-import { Header, PAD, PolicyCode, recordBytes, Slot, SlotState, slotWord, type ReaderPolicy, type RingViews } from './layout';
-import { deadlineAfter, remaining, sleepAsync, sleepSync, spin } from './wait-strategy';
+import { CopyPool } from './copy-pool';
+import { Header, PAD, PolicyCode, RECORD_HEADER_BYTES, recordBytes, Slot, SlotState, slotBase, slotCounter, type ReaderPolicy, type RingViews } from './layout';
+import { seqAdd, seqCrossed, seqDiff, seqIsAfter, seqMax } from './sequence';
+import { deadlineAfter, Waker, WaitStrategy, type WaitFor } from './wait-strategy';
 
 /** Regions of the ring's buffer holding the records of one peek; valid until `release()`. */
 export interface RecordBatch {
@@ -22,59 +38,99 @@ export interface RecordBatch {
   readonly offsets: Int32Array;
   readonly lengths: Int32Array;
   /** Each record's number in the stream (mod 2^32). */
+  readonly recordNumbers: Int32Array;
+  /** @deprecated The same array as `recordNumbers`. */
   readonly indexes: Int32Array;
 }
 
 export const DEFAULT_BATCH = 256;
 
-/** Typed arrays up to this many bytes live on V8's heap; larger ones need an ArrayBuffer each. */
-const ON_HEAP_COPY_MAX = 64;
+/** Most bytes a reader consumes before it stores its cursor for the writer to see. */
+export const releaseWindowFor = (capacity: number): number => Math.min(capacity >>> 4, 64 << 10);
 
 export class RingReader {
+  /** Sequence of the next record to read: this reader's own view. */
   private cursor: number;
+  /** The cursor as last stored in the slot: what the writer sees. */
+  private released: number;
+  /** The write cursor as last loaded. */
+  private seen: number;
   private batchStart: number;
   private batchEnd: number;
-  private expectedIndex: number | null;
+  private expectedRecord: number | null;
+  private deliveredCount = 0;
+  /**
+   * Whether peek and release check the tail. Lossy readers always do. A
+   * gating reader that joined at `earliest` may race a write call that began
+   * before the writer saw it join; once the write cursor has moved past the
+   * value it saw on joining, that call is over and the tail can no longer
+   * pass its cursor.
+   */
+  private checksTail: boolean;
+  private joinSeen: number | null;
   private closed = false;
-  private readonly word: number;
+  private readonly base: number;
   private readonly batch: RecordBatch;
   /** Sequence at which each record of the batch starts, to compare against the tail. */
   private readonly starts: Int32Array;
+  private readonly releaseWindow: number;
+  private readonly pool: CopyPool;
+  private readonly waitRecords: WaitStrategy;
+  private readonly writerWaker: Waker;
+  private readonly ownSleepers: Waker;
+  private readonly caughtUp: WaitFor = {
+    ready: () => this.hasNew(),
+    beforeSleep: () => {
+      if (this.released !== this.cursor) this.publishCursor();
+    },
+  };
 
   /** @internal Use `ring.reader()`. */
   constructor(
     private readonly ring: RingViews,
-    readonly slot: number,
+    /** This reader's slot number, as in `ring.readers()`. */
+    readonly readerSlot: number,
     readonly policy: ReaderPolicy,
     maxBatch: number,
-    firstIndex: number | null,
+    firstRecord: number | null,
+    joinedAt: 'latest' | 'earliest',
   ) {
-    this.expectedIndex = firstIndex;
-    this.word = slotWord(slot);
-    this.cursor = Atomics.load(ring.i32, this.word + Slot.CURSOR);
+    const { i32 } = ring;
+    this.expectedRecord = firstRecord;
+    this.base = slotBase(readerSlot);
+    this.cursor = this.released = this.seen = Atomics.load(i32, this.base + Slot.CURSOR);
     this.batchStart = this.batchEnd = this.cursor;
-    this.batch = {
-      count: 0,
-      offsets: new Int32Array(maxBatch),
-      lengths: new Int32Array(maxBatch),
-      indexes: new Int32Array(maxBatch),
-    };
+    const gating = PolicyCode[policy] === PolicyCode.block;
+    this.checksTail = !gating || joinedAt === 'earliest';
+    this.joinSeen = gating && joinedAt === 'earliest' ? Atomics.load(i32, Header.WRITE_CURSOR) : null;
+    const recordNumbers = new Int32Array(maxBatch);
+    this.batch = { count: 0, offsets: new Int32Array(maxBatch), lengths: new Int32Array(maxBatch), recordNumbers, indexes: recordNumbers };
     this.starts = new Int32Array(maxBatch);
+    this.releaseWindow = releaseWindowFor(ring.capacity);
+    this.pool = new CopyPool(ring.u8, i32);
+    this.waitRecords = new WaitStrategy(i32, Header.WRITE_CURSOR, Header.READER_SLEEPS);
+    this.writerWaker = new Waker(i32, Header.GATE_SIGNAL, Header.WRITER_SLEEPS);
+    this.ownSleepers = new Waker(i32, Header.WRITE_CURSOR, Header.READER_SLEEPS);
+  }
+
+  /** @deprecated The same as `readerSlot`. */
+  get slot(): number {
+    return this.readerSlot;
   }
 
   /** Records this reader skipped because it was lapped (`drop` readers only). */
   get lost(): number {
-    return this.ring.f64[(this.slotByte() + Slot.LOST_F64_BYTE) >> 3];
+    return this.ring.f64[slotCounter(this.readerSlot, Slot.LOST_F64_BYTE)];
   }
 
   /** Records delivered to this reader. */
   get delivered(): number {
-    return this.ring.f64[(this.slotByte() + Slot.DELIVERED_F64_BYTE) >> 3];
+    return this.deliveredCount;
   }
 
-  /** Bytes published but not yet released by this reader. */
+  /** Bytes published but not yet consumed by this reader. */
   get lag(): number {
-    return (Atomics.load(this.ring.i32, Header.WRITE_CURSOR) - this.cursor) | 0;
+    return seqDiff(Atomics.load(this.ring.i32, Header.WRITE_CURSOR), this.cursor);
   }
 
   get isClosed(): boolean {
@@ -83,7 +139,7 @@ export class RingReader {
 
   /** True once the writer evicted this reader for stalling past its budget (`evict` policy). */
   get evicted(): boolean {
-    return Atomics.load(this.ring.i32, this.word + Slot.STATE) === SlotState.EVICTED;
+    return Atomics.load(this.ring.i32, this.base + Slot.STATE) === SlotState.EVICTED;
   }
 
   /**
@@ -93,28 +149,31 @@ export class RingReader {
   peek(max = this.batch.offsets.length): RecordBatch {
     const { i32, mask, capacity, dataOffset, maxRecord } = this.ring;
     this.checkActive();
+    let at = this.cursor;
+    if (at === this.seen || this.checksTail) {
+      this.seen = Atomics.load(i32, Header.WRITE_CURSOR);
+      if (this.checksTail) at = seqMax(Atomics.load(i32, Header.TAIL), at); // lapped: resume at the oldest intact record
+    }
     const batch = this.batch;
     const limit = Math.min(max, batch.offsets.length);
-    const published = Atomics.load(i32, Header.WRITE_CURSOR);
-    const tail = Atomics.load(i32, Header.TAIL);
-    let at = ((tail - this.cursor) | 0) > 0 ? tail : this.cursor; // lapped: resume at the oldest intact record
+    const seen = this.seen;
     this.batchStart = at;
     let count = 0;
-    while (count < limit && at !== published) {
+    while (count < limit && at !== seen) {
       const place = at & mask;
       const length = i32[(dataOffset + place) >> 2];
       if (length === PAD) {
-        at = (at + capacity - place) | 0;
+        at = seqAdd(at, capacity - place);
         continue;
       }
       // A lapped reader may find garbage here; never let it point outside the data area.
       if (length < 0 || length > maxRecord || place + recordBytes(length) > capacity) break;
       this.starts[count] = at;
-      batch.offsets[count] = dataOffset + place + 8;
+      batch.offsets[count] = dataOffset + place + RECORD_HEADER_BYTES;
       batch.lengths[count] = length;
-      batch.indexes[count] = i32[((dataOffset + place) >> 2) + 1];
+      batch.recordNumbers[count] = i32[((dataOffset + place) >> 2) + 1];
       count++;
-      at = (at + recordBytes(length)) | 0;
+      at = seqAdd(at, recordBytes(length));
     }
     batch.count = count;
     this.batchEnd = at;
@@ -127,65 +186,64 @@ export class RingReader {
    * (possible only for lossy readers) and must be discarded.
    */
   release(): number {
-    const { i32, f64 } = this.ring;
     const batch = this.batch;
-    const tail = Atomics.load(i32, Header.TAIL);
     let intactFrom = 0;
-    if (((tail - this.batchStart) | 0) > 0) {
-      while (intactFrom < batch.count && ((tail - this.starts[intactFrom]) | 0) > 0) intactFrom++;
+    let end = this.batchEnd;
+    if (this.checksTail) {
+      const tail = Atomics.load(this.ring.i32, Header.TAIL);
+      if (seqIsAfter(tail, this.batchStart)) {
+        while (intactFrom < batch.count && seqIsAfter(tail, this.starts[intactFrom])) intactFrom++;
+      }
+      end = seqMax(tail, end);
+      if (this.joinSeen !== null && this.seen !== this.joinSeen) this.checksTail = false; // the racing write is over
     }
-    const before = this.cursor;
-    this.cursor = ((tail - this.batchEnd) | 0) > 0 ? tail : this.batchEnd;
-    Atomics.store(i32, this.word + Slot.CURSOR, this.cursor);
-    // Wake a sleeping writer only when this release crosses the point it waits for: waking
-    // it for less costs a futex call and, on a busy machine, a core taken from a reader.
-    if (Atomics.load(i32, Header.WRITER_WAITING) !== 0) {
-      const wakeAt = Atomics.load(i32, Header.WRITER_WAKE_AT);
-      if (((before - wakeAt) | 0) < 0 && ((this.cursor - wakeAt) | 0) >= 0) this.signalWriter();
-    }
+    this.cursor = end;
 
     const fresh = batch.count - intactFrom;
     if (fresh > 0) {
-      const first = batch.indexes[intactFrom];
-      if (this.expectedIndex !== null && first !== this.expectedIndex) {
-        f64[(this.slotByte() + Slot.LOST_F64_BYTE) >> 3] += (first - this.expectedIndex) | 0;
+      const first = batch.recordNumbers[intactFrom];
+      if (this.expectedRecord !== null && first !== this.expectedRecord) {
+        this.ring.f64[slotCounter(this.readerSlot, Slot.LOST_F64_BYTE)] += seqDiff(first, this.expectedRecord);
       }
-      this.expectedIndex = (batch.indexes[batch.count - 1] + 1) | 0;
-      f64[(this.slotByte() + Slot.DELIVERED_F64_BYTE) >> 3] += fresh;
+      this.expectedRecord = seqAdd(batch.recordNumbers[batch.count - 1], 1);
+      this.deliveredCount += fresh;
     }
     batch.count = 0;
+    const writerWaiting = Atomics.load(this.ring.i32, Header.WRITER_WAITING) !== 0;
+    if (writerWaiting || end === this.seen || seqDiff(end, this.released) >= this.releaseWindow) this.publishCursor();
     return intactFrom;
   }
 
   /** Like peek, but blocks the thread until at least one record is ready or `timeoutMs` passes. */
   peekSync(max?: number, timeoutMs?: number): RecordBatch {
+    if (this.peek(max).count > 0) return this.batch;
     const deadline = deadlineAfter(timeoutMs);
     for (;;) {
-      if (this.peek(max).count > 0) return this.batch;
       if (this.batchEnd !== this.cursor) {
         this.release(); // the peek skipped a lap or padding and found nothing yet: move past it
-        continue;
+      } else if (!this.waitRecords.waitSync(this.caughtUp, deadline)) {
+        return this.peek(max);
       }
-      if (spin(() => this.hasNew())) continue;
-      const left = remaining(deadline);
-      if (left === 0) return this.batch;
-      this.sleepWhileCaughtUp((published) => sleepSync(this.ring.i32, Header.WRITE_CURSOR, published, left));
+      if (this.peek(max).count > 0) return this.batch;
     }
   }
 
   /** Next record (a copy), blocking the thread; null on timeout. */
   readSync(timeoutMs?: number): Uint8Array | null {
-    return this.readBatchSync(1, timeoutMs)[0] ?? null;
+    const batch = this.peekSync(1, timeoutMs);
+    if (batch.count === 0) return null;
+    const record = this.pool.copy(batch.offsets[0], batch.lengths[0]);
+    return this.release() === 0 ? record : this.readSync(timeoutMs); // torn (lossy reader lapped): the next one
   }
 
   /** Up to `max` records (copies), blocking until at least one is ready; [] on timeout. */
   readBatchSync(max = DEFAULT_BATCH, timeoutMs?: number): Uint8Array[] {
-    const deadline = deadlineAfter(timeoutMs);
-    do {
-      const records = this.copyOut(this.peekSync(max, remaining(deadline)));
+    for (;;) {
+      const batch = this.peekSync(max, timeoutMs);
+      if (batch.count === 0) return [];
+      const records = this.copyOut(batch);
       if (records.length > 0) return records;
-    } while (remaining(deadline) > 0);
-    return [];
+    }
   }
 
   /** Up to `max` records (copies), waiting without blocking the event loop; [] once closed. */
@@ -193,7 +251,7 @@ export class RingReader {
     while (!this.closed) {
       const records = this.copyOut(this.peek(max));
       if (records.length > 0) return records;
-      await this.sleepWhileCaughtUpAsync();
+      if (this.batchEnd === this.cursor) await this.waitRecords.waitAsync(this.caughtUp);
     }
     return [];
   }
@@ -217,87 +275,56 @@ export class RingReader {
     if (this.closed) return;
     this.closed = true;
     const { i32 } = this.ring;
-    Atomics.store(i32, this.word + Slot.STATE, SlotState.FREE);
-    this.signalWriter();
-    Atomics.notify(i32, Header.WRITE_CURSOR); // wakes this reader's own async sleepers so they see the close
+    Atomics.store(i32, this.base + Slot.STATE, SlotState.FREE);
+    this.signalWriter(true);
+    this.ownSleepers.wakeAll(); // wakes this reader's own async sleepers so they see the close
   }
 
-  /**
-   * Copies a batch out. A record of up to 64 bytes gets its own copy (V8
-   * keeps typed arrays that small on its heap: cheap). Larger ones would each
-   * cost an ArrayBuffer (more than the copy), so a run of them lying back to
-   * back in the ring shares one copy and each record is a view of it: keeping
-   * one such record alive keeps its run's buffer alive.
-   */
+  /** Copies a batch out (see CopyPool.copyBatch), then releases it and keeps the intact copies. */
   private copyOut(batch: RecordBatch): Uint8Array[] {
-    const { u8 } = this.ring;
-    const { offsets, lengths, count } = batch;
-    const copies: Uint8Array[] = new Array(count);
-    for (let k = 0; k < count; ) {
-      if (lengths[k] <= ON_HEAP_COPY_MAX) {
-        copies[k] = u8.slice(offsets[k], offsets[k] + lengths[k]);
-        k++;
-        continue;
-      }
-      let end = k + 1;
-      while (end < count && lengths[end] > ON_HEAP_COPY_MAX && offsets[end] > offsets[end - 1]) end++;
-      const first = offsets[k];
-      const run = u8.slice(first, offsets[end - 1] + lengths[end - 1]);
-      for (; k < end; k++) copies[k] = run.subarray(offsets[k] - first, offsets[k] - first + lengths[k]);
-    }
+    const copies = this.pool.copyBatch(batch.offsets, batch.lengths, batch.count);
     const intactFrom = this.release();
     return intactFrom === 0 ? copies : copies.slice(intactFrom);
+  }
+
+  /** Stores the cursor where the writer sees it; wakes a sleeping writer that waits for this much room. */
+  private publishCursor(): void {
+    const { i32, f64 } = this.ring;
+    const before = this.released;
+    this.released = this.cursor;
+    f64[slotCounter(this.readerSlot, Slot.DELIVERED_F64_BYTE)] = this.deliveredCount;
+    Atomics.store(i32, this.base + Slot.CURSOR, this.cursor);
+    // Wake a sleeping writer only when this release crosses the point it waits for: waking
+    // it for less costs a futex call and, on a busy machine, a core taken from a reader.
+    // Load the flag only after the store: a writer that starts waiting after this load has
+    // flagged itself before it scans the cursors, so its scan sees the store.
+    if (Atomics.load(i32, Header.WRITER_WAITING) !== 0 && seqCrossed(before, this.cursor, Atomics.load(i32, Header.WRITER_WAKE_AT))) {
+      this.signalWriter(false);
+    }
   }
 
   private hasNew(): boolean {
     return Atomics.load(this.ring.i32, Header.WRITE_CURSOR) !== this.cursor || this.isEvictedOrClosed();
   }
 
-  private sleepWhileCaughtUp(sleep: (published: number) => void): void {
-    const { i32 } = this.ring;
-    Atomics.add(i32, Header.READER_WAITERS, 1);
-    try {
-      const published = Atomics.load(i32, Header.WRITE_CURSOR);
-      if (published === this.cursor && !this.isEvictedOrClosed()) sleep(published);
-    } finally {
-      Atomics.sub(i32, Header.READER_WAITERS, 1);
-    }
-  }
-
-  private async sleepWhileCaughtUpAsync(): Promise<void> {
-    const { i32 } = this.ring;
-    Atomics.add(i32, Header.READER_WAITERS, 1);
-    try {
-      const published = Atomics.load(i32, Header.WRITE_CURSOR);
-      if (published === this.cursor && !this.isEvictedOrClosed()) await sleepAsync(i32, Header.WRITE_CURSOR, published, Infinity);
-    } finally {
-      Atomics.sub(i32, Header.READER_WAITERS, 1);
-    }
-  }
-
   private isEvictedOrClosed(): boolean {
-    return this.closed || Atomics.load(this.ring.i32, this.word + Slot.STATE) !== SlotState.ACTIVE;
+    return this.closed || Atomics.load(this.ring.i32, this.base + Slot.STATE) !== SlotState.ACTIVE;
   }
 
   private checkActive(): void {
     if (this.closed) throw new MsgmuxError(ErrorCode.READER_CLOSED, 'the ring reader is closed');
-    const state = Atomics.load(this.ring.i32, this.word + Slot.STATE);
+    const state = Atomics.load(this.ring.i32, this.base + Slot.STATE);
     if (state === SlotState.EVICTED) {
-      throw new MsgmuxError(ErrorCode.READER_EVICTED, `reader in slot ${this.slot} was evicted: it stalled longer than its budget`);
+      throw new MsgmuxError(ErrorCode.READER_EVICTED, `reader in slot ${this.readerSlot} was evicted: it stalled longer than its budget`);
     }
     if (state !== SlotState.ACTIVE) {
-      throw new MsgmuxError(ErrorCode.READER_RECLAIMED, `reader in slot ${this.slot} was reclaimed by the ring's owner`);
+      throw new MsgmuxError(ErrorCode.READER_RECLAIMED, `reader in slot ${this.readerSlot} was reclaimed by the ring's owner`);
     }
   }
 
-  private signalWriter(): void {
+  private signalWriter(always: boolean): void {
     Atomics.add(this.ring.i32, Header.GATE_SIGNAL, 1);
-    Atomics.notify(this.ring.i32, Header.GATE_SIGNAL);
-  }
-
-  private slotByte(): number {
-    return this.word << 2;
+    if (always) this.writerWaker.wakeAll();
+    else this.writerWaker.wake();
   }
 }
-
-export const isGating = (policy: ReaderPolicy): boolean => PolicyCode[policy] !== PolicyCode.drop;

@@ -25,12 +25,14 @@ import {
   dataOffsetFor,
   maxRecordFor,
   policyName,
-  slotByte,
-  slotWord,
+  slotBase,
+  slotCounter,
   type ReaderPolicy,
   type RingViews,
 } from './layout';
 import { DEFAULT_BATCH, RingReader } from './reader';
+import { forEachReaderSlot } from './reader-slots';
+import { seqDiff } from './sequence';
 import { RingWriter } from './writer';
 
 export interface RingOptions {
@@ -52,13 +54,17 @@ export interface ReaderOptions {
 }
 
 export interface ReaderSnapshot {
+  /** The reader's slot number (`reader.readerSlot`). */
+  readerSlot: number;
+  /** @deprecated The same as `readerSlot`. */
   slot: number;
   state: 'active' | 'evicted';
   policy: ReaderPolicy;
   owner: number;
+  /** As of the reader's last release to the writer (see reader.ts: readers release lazily). */
   delivered: number;
   lost: number;
-  /** Bytes published that this reader has not released. */
+  /** Bytes published that this reader has not released to the writer. */
   lag: number;
 }
 
@@ -167,28 +173,28 @@ export class Ring {
       throw new MsgmuxError(ErrorCode.READER_OPTION, `maxBatch must be a positive integer (got ${maxBatch})`);
     }
     const { i32, maxReaders } = this.views;
-    for (let slot = 0; slot < maxReaders; slot++) {
-      const w = slotWord(slot);
-      if (Atomics.compareExchange(i32, w + Slot.STATE, SlotState.FREE, SlotState.CLAIMING) !== SlotState.FREE) continue;
-      i32[w + Slot.POLICY] = PolicyCode[policy];
-      i32[w + Slot.OWNER] = threadId;
-      i32[w + Slot.BUDGET_MS] = Math.max(0, Math.min(evictAfterMs, 0x7fffffff));
-      this.views.f64.fill(0, (slotByte(slot) + Slot.DELIVERED_F64_BYTE) >> 3, (slotByte(slot) + Slot.LOST_F64_BYTE + 8) >> 3);
-      Atomics.store(i32, w + Slot.CURSOR, Atomics.load(i32, start === 'latest' ? Header.WRITE_CURSOR : Header.TAIL));
-      this.raiseHighWater(slot + 1);
-      Atomics.store(i32, w + Slot.STATE, SlotState.ACTIVE);
+    for (let readerSlot = 0; readerSlot < maxReaders; readerSlot++) {
+      const base = slotBase(readerSlot);
+      if (Atomics.compareExchange(i32, base + Slot.STATE, SlotState.FREE, SlotState.CLAIMING) !== SlotState.FREE) continue;
+      i32[base + Slot.POLICY] = PolicyCode[policy];
+      i32[base + Slot.OWNER] = threadId;
+      i32[base + Slot.BUDGET_MS] = Math.max(0, Math.min(evictAfterMs, 0x7fffffff));
+      this.views.f64.fill(0, slotCounter(readerSlot, Slot.DELIVERED_F64_BYTE), slotCounter(readerSlot, Slot.LOST_F64_BYTE) + 1);
+      Atomics.store(i32, base + Slot.CURSOR, Atomics.load(i32, start === 'latest' ? Header.WRITE_CURSOR : Header.TAIL));
+      this.raiseHighWater(readerSlot + 1);
+      Atomics.store(i32, base + Slot.STATE, SlotState.ACTIVE);
       Atomics.add(i32, Header.JOIN_EPOCH, 1);
       // Joined at `latest`: anything published while we joined was not ours to see, and the
-      // writer cannot have overwritten it, so start after it — knowing the index there, so
-      // a lap before the first read is counted as lost. `earliest` readers that lose the race
+      // writer cannot have overwritten it, so start after it — knowing the record number there,
+      // so a lap before the first read is counted as lost. `earliest` readers that lose the race
       // with a writer that has not noticed them yet skip to the tail on their first peek.
-      let firstIndex: number | null = null;
+      let firstRecord: number | null = null;
       if (start === 'latest') {
-        const [cursor, index] = this.publishedPair();
-        Atomics.store(i32, w + Slot.CURSOR, cursor);
-        firstIndex = index;
+        const [cursor, recordNumber] = this.publishedPair();
+        Atomics.store(i32, base + Slot.CURSOR, cursor);
+        firstRecord = recordNumber;
       }
-      return new RingReader(this.views, slot, policy, maxBatch, firstIndex);
+      return new RingReader(this.views, readerSlot, policy, maxBatch, firstRecord, start);
     }
     throw new MsgmuxError(ErrorCode.RING_FULL, `all ${maxReaders} reader slots are taken`);
   }
@@ -201,13 +207,10 @@ export class Ring {
   reclaim(owner: number): number {
     const { i32 } = this.views;
     let freed = 0;
-    const slots = Atomics.load(i32, Header.SLOT_HIGH_WATER);
-    for (let slot = 0; slot < slots; slot++) {
-      const w = slotWord(slot);
-      const state = Atomics.load(i32, w + Slot.STATE);
-      if (state === SlotState.FREE || i32[w + Slot.OWNER] !== owner) continue;
-      if (Atomics.compareExchange(i32, w + Slot.STATE, state, SlotState.FREE) === state) freed++;
-    }
+    forEachReaderSlot(this.views, (_readerSlot, base, state) => {
+      if (i32[base + Slot.OWNER] !== owner) return;
+      if (Atomics.compareExchange(i32, base + Slot.STATE, state, SlotState.FREE) === state) freed++;
+    });
     Atomics.compareExchange(i32, Header.WRITER_OWNER, owner + 1, 0);
     Atomics.add(i32, Header.GATE_SIGNAL, 1);
     Atomics.notify(i32, Header.GATE_SIGNAL);
@@ -225,34 +228,32 @@ export class Ring {
     const { i32, f64 } = this.views;
     const published = Atomics.load(i32, Header.WRITE_CURSOR);
     const out: ReaderSnapshot[] = [];
-    const slots = Atomics.load(i32, Header.SLOT_HIGH_WATER);
-    for (let slot = 0; slot < slots; slot++) {
-      const w = slotWord(slot);
-      const state = READER_STATES[Atomics.load(i32, w + Slot.STATE)];
-      if (state === undefined) continue;
-      const base = slotByte(slot);
+    forEachReaderSlot(this.views, (readerSlot, base, code) => {
+      const state = READER_STATES[code];
+      if (state === undefined) return;
       out.push({
-        slot,
+        readerSlot,
+        slot: readerSlot,
         state,
-        policy: policyName(i32[w + Slot.POLICY]),
-        owner: i32[w + Slot.OWNER],
-        delivered: f64[(base + Slot.DELIVERED_F64_BYTE) >> 3],
-        lost: f64[(base + Slot.LOST_F64_BYTE) >> 3],
-        lag: (published - Atomics.load(i32, w + Slot.CURSOR)) | 0,
+        policy: policyName(i32[base + Slot.POLICY]),
+        owner: i32[base + Slot.OWNER],
+        delivered: f64[slotCounter(readerSlot, Slot.DELIVERED_F64_BYTE)],
+        lost: f64[slotCounter(readerSlot, Slot.LOST_F64_BYTE)],
+        lag: seqDiff(published, Atomics.load(i32, base + Slot.CURSOR)),
       });
-    }
+    });
     return out;
   }
 
-  /** The write cursor and the index of the record that will start there, read as one pair. */
-  private publishedPair(): [cursor: number, index: number] {
+  /** The write cursor and the number of the record that will start there, read as one pair. */
+  private publishedPair(): [cursor: number, recordNumber: number] {
     const { i32 } = this.views;
     for (;;) {
       const version = Atomics.load(i32, Header.PUBLISH_VERSION);
       if ((version & 1) !== 0) continue;
       const cursor = Atomics.load(i32, Header.WRITE_CURSOR);
-      const index = Atomics.load(i32, Header.NEXT_INDEX);
-      if (Atomics.load(i32, Header.PUBLISH_VERSION) === version) return [cursor, index];
+      const recordNumber = Atomics.load(i32, Header.NEXT_RECORD_NUMBER);
+      if (Atomics.load(i32, Header.PUBLISH_VERSION) === version) return [cursor, recordNumber];
     }
   }
 

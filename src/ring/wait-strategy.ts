@@ -1,13 +1,25 @@
 /**
- * How a thread waits for a word in the ring to change: a brief spin (the
- * other side is often only nanoseconds away), then a real sleep on the word
- * with `Atomics.wait` (threads) or `Atomics.waitAsync` (an event loop that
- * must not block). The side that changes the word notifies only when the
- * waiter has flagged itself, so an uncontended ring makes no futex calls.
+ * The ring's one wait strategy, used by the writer (waiting for room) and by
+ * every reader (waiting for records), blocking (`Atomics.wait`, threads) or
+ * not (`Atomics.waitAsync`, an event loop that must not block):
+ *
+ *   1. spin briefly: the other side is often only nanoseconds away;
+ *   2. flag yourself asleep: bump the side's SLEEPS word;
+ *   3. load the word you sleep on, check once more, and wait while it holds
+ *      the value you loaded;
+ *   4. on waking, check again (and flag again before sleeping again).
+ *
+ * The waking side changes the word first, then notifies only when SLEEPS
+ * moved since it last notified (`Waker`). Atomics are sequentially
+ * consistent, so either the waker sees the flag, or the sleeper's load sees
+ * the changed word and does not sleep: nobody sleeps through a change. A flag
+ * is "unset" by being notified once: a waiter that was woken for nothing
+ * new, or timed out, costs at most one extra notify, and a ring where nobody
+ * sleeps makes no futex calls at all.
  */
 
 /** Checks of the condition before going to sleep. */
-export const SPIN_LIMIT = 64;
+export const SPIN_LIMIT = 128;
 
 /** Milliseconds left until `deadline` (Infinity when there is none). */
 export function remaining(deadline: number): number {
@@ -18,19 +30,88 @@ export function deadlineAfter(timeoutMs: number | undefined): number {
   return timeoutMs === undefined || timeoutMs === Infinity ? Infinity : Date.now() + Math.max(0, timeoutMs);
 }
 
-/** Spins until `ready()` or the spin budget runs out. */
-export function spin(ready: () => boolean): boolean {
-  for (let i = 0; i < SPIN_LIMIT; i++) if (ready()) return true;
-  return false;
+/** What one wait is for. */
+export interface WaitFor {
+  /** True once the wait is over. May throw (a closed writer, an evicted reader). */
+  ready(): boolean;
+  /** Called once before the first sleep (after the spin). */
+  beforeSleep?(): void;
+  /** Called once when the wait ends, if it slept. */
+  afterSleep?(): void;
+  /** Longest single sleep in ms (e.g. until an eviction budget runs out); Infinity when none. */
+  sleepCap?(): number;
 }
 
-/** Sleeps while `i32[index] === expected`, at most `timeoutMs`. */
-export function sleepSync(i32: Int32Array, index: number, expected: number, timeoutMs: number): void {
-  Atomics.wait(i32, index, expected, timeoutMs);
+export class WaitStrategy {
+  /**
+   * @param word the Int32 word the other side changes (and notifies on)
+   * @param sleepsWord the word this side bumps before each sleep
+   */
+  constructor(
+    private readonly i32: Int32Array,
+    private readonly word: number,
+    private readonly sleepsWord: number,
+  ) {}
+
+  /** Blocks the thread until `ready()` or `deadline`; returns the last `ready()`. */
+  waitSync(what: WaitFor, deadline: number): boolean {
+    for (let i = 0; i < SPIN_LIMIT; i++) if (what.ready()) return true;
+    const { i32, word, sleepsWord } = this;
+    what.beforeSleep?.();
+    try {
+      for (;;) {
+        Atomics.add(i32, sleepsWord, 1);
+        const value = Atomics.load(i32, word);
+        if (what.ready()) return true;
+        const left = remaining(deadline);
+        if (left === 0) return false;
+        Atomics.wait(i32, word, value, Math.min(left, what.sleepCap?.() ?? Infinity));
+      }
+    } finally {
+      what.afterSleep?.();
+    }
+  }
+
+  /** Like waitSync without blocking the event loop, and without a deadline. */
+  async waitAsync(what: WaitFor): Promise<void> {
+    for (let i = 0; i < SPIN_LIMIT; i++) if (what.ready()) return;
+    const { i32, word, sleepsWord } = this;
+    what.beforeSleep?.();
+    try {
+      for (;;) {
+        Atomics.add(i32, sleepsWord, 1);
+        const value = Atomics.load(i32, word);
+        if (what.ready()) return;
+        const result = Atomics.waitAsync(i32, word, value, what.sleepCap?.() ?? Infinity);
+        if (result.async) await result.value;
+      }
+    } finally {
+      what.afterSleep?.();
+    }
+  }
 }
 
-/** Like sleepSync, without blocking the event loop. */
-export async function sleepAsync(i32: Int32Array, index: number, expected: number, timeoutMs: number): Promise<void> {
-  const result = Atomics.waitAsync(i32, index, expected, timeoutMs);
-  if (result.async) await result.value;
+/** The waking side of a WaitStrategy: call `wake()` after changing the word. */
+export class Waker {
+  private notified = 0;
+
+  constructor(
+    private readonly i32: Int32Array,
+    private readonly word: number,
+    private readonly sleepsWord: number,
+  ) {}
+
+  /** Notifies the word's sleepers if any flagged themselves since the last notify. */
+  wake(): void {
+    const sleeps = Atomics.load(this.i32, this.sleepsWord);
+    if (sleeps === this.notified) return;
+    this.notified = sleeps;
+    Atomics.notify(this.i32, this.word);
+  }
+
+  /** Notifies unconditionally (a close, a reclaim: rare, and the flag may belong to another waker). */
+  wakeAll(): void {
+    this.notified = Atomics.load(this.i32, this.sleepsWord);
+    Atomics.notify(this.i32, this.word);
+  }
 }

@@ -1,0 +1,85 @@
+/**
+ * Where a reader's copies of records live: views into a pooled off-heap
+ * slab, the way `Buffer.allocUnsafe` pools small Buffers. A small typed
+ * array made with `slice` lives on V8's heap, and the first read of its
+ * `.buffer` moves it off the heap, which costs more than the read itself; a
+ * view of a slab already has its ArrayBuffer, so
+ * `Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength)` is cheap.
+ *
+ * A slab is never reused: when it is full the pool starts a new one and the
+ * old one lives as long as any copy in it does. So copies stay independent
+ * of each other and of the ring, and keeping one copy alive keeps its slab
+ * (at most SLAB_BYTES) alive.
+ */
+import { align8 } from './layout';
+
+export const SLAB_BYTES = 64 << 10;
+/** Copies larger than this get an ArrayBuffer of their own rather than most of a slab. */
+const POOLED_MAX = SLAB_BYTES >>> 2;
+/** Up to this many bytes, a word loop beats `set` (which makes a view of the source first). */
+const WORD_COPY_MAX = 128;
+
+export class CopyPool {
+  private slab: ArrayBuffer;
+  private bytes: Uint8Array;
+  private words: Int32Array;
+  private used = 0;
+
+  /**
+   * @param source the ring's bytes, and `sourceWords` the same memory as Int32, for
+   *   copying records (8-byte aligned, padded to 8) a word at a time
+   */
+  constructor(
+    private readonly source: Uint8Array,
+    private readonly sourceWords: Int32Array,
+    private readonly slabBytes = SLAB_BYTES,
+  ) {
+    this.slab = new ArrayBuffer(slabBytes);
+    this.bytes = new Uint8Array(this.slab);
+    this.words = new Int32Array(this.slab);
+  }
+
+  /**
+   * A copy of `length` bytes of the ring from byte `offset` on (8-byte
+   * aligned there, the bytes up to the next multiple of 8 readable): a view
+   * into the current slab, 8-byte aligned.
+   */
+  copy(offset: number, length: number): Uint8Array {
+    if (length > POOLED_MAX) return this.source.slice(offset, offset + length);
+    const size = align8(length);
+    if (this.used + size > this.slabBytes) this.roll();
+    const at = this.used;
+    if (length <= WORD_COPY_MAX) {
+      const { words, sourceWords } = this;
+      for (let from = offset >> 2, to = at >> 2, end = to + (size >> 2); to < end; ) words[to++] = sourceWords[from++];
+    } else {
+      this.bytes.set(this.source.subarray(offset, offset + length), at);
+    }
+    this.used = at + size;
+    return new Uint8Array(this.slab, at, length);
+  }
+
+  /**
+   * Copies `count` records lying at `offsets[k]`, `lengths[k]` in the ring. A
+   * run of records lying back to back there is copied in one piece, and each
+   * record is a view of that copy.
+   */
+  copyBatch(offsets: Int32Array, lengths: Int32Array, count: number): Uint8Array[] {
+    const copies: Uint8Array[] = new Array(count);
+    for (let k = 0; k < count; ) {
+      let end = k + 1;
+      while (end < count && offsets[end] > offsets[end - 1]) end++;
+      const first = offsets[k];
+      const run = this.copy(first, offsets[end - 1] + lengths[end - 1] - first);
+      for (; k < end; k++) copies[k] = run.subarray(offsets[k] - first, offsets[k] - first + lengths[k]);
+    }
+    return copies;
+  }
+
+  private roll(): void {
+    this.slab = new ArrayBuffer(this.slabBytes);
+    this.bytes = new Uint8Array(this.slab);
+    this.words = new Int32Array(this.slab);
+    this.used = 0;
+  }
+}
