@@ -40,6 +40,7 @@ const WORKER_FILES: Record<Transport, string> = {
   'ring-copy': path.join(__dirname, '..', 'workers', 'bench', 'fanout-ring.js'),
   'ring-zero-copy': path.join(__dirname, '..', 'workers', 'bench', 'fanout-ring.js'),
   'broadcast-channel': path.join(__dirname, '..', 'workers', 'bench', 'fanout-broadcast.js'),
+  'message-port': path.join(__dirname, '..', 'workers', 'bench', 'fanout-message-port.js'),
 };
 
 interface RoundResult {

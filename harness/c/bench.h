@@ -11,7 +11,9 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,7 @@ static const char *arg(int argc, char **argv, const char *name, const char *dflt
 
 /* "warm:2000:0,tput:20000:0,lat:1000:1000" -> kind:count:rate (rate 0 = as fast as it goes). */
 static int parse_phases(const char *spec, phase_t *out) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL); /* every client parses its phases first: none outlives the harness */
   int n = 0;
   const char *p = spec;
   while (*p && n < MAX_PHASES) {

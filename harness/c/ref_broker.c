@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <mqueue.h>
 #include <poll.h>
-#include <signal.h>
 
 #define BATCH 64
 #define MAX_SINKS 256
@@ -18,6 +17,7 @@ static volatile sig_atomic_t stop;
 static void on_term(int sig) { (void)sig; stop = 1; }
 
 int main(int argc, char **argv) {
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
   const char *queue = arg(argc, argv, "queue", NULL);
   struct mq_attr attr = { .mq_maxmsg = atol(arg(argc, argv, "depth", "10")), .mq_msgsize = atol(arg(argc, argv, "msgsize", "8192")) };
   mqd_t q = mq_open(queue, O_CREAT | O_RDONLY | O_NONBLOCK, 0600, &attr);

@@ -12,8 +12,10 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-/** Where the C sources ship: harness/c at the package root (dist/src/bench -> ../../..). */
-export const C_SOURCES = path.join(__dirname, '..', '..', '..', 'harness', 'c');
+/** The package root, from dist/src/bench. */
+export const PACKAGE_ROOT = path.join(__dirname, '..', '..', '..');
+/** Where the C sources ship. */
+export const C_SOURCES = path.join(PACKAGE_ROOT, 'harness', 'c');
 
 export function cacheDir(): string {
   const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');

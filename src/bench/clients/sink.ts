@@ -73,7 +73,13 @@ export async function runSink(subscribe: (args: ClientArgs, onMessage: (message:
     if (received === phases[cur]!.count) close();
   };
 
-  const client = await subscribe(args, onMessage);
+  let client: SubscribeClient | undefined;
+  // EOF on stdin (the harness has read our CPU time, or is gone) ends us.
+  void stdinLines().next().then(async () => {
+    await client?.close().catch(() => undefined);
+    process.exit(0);
+  });
+  client = await subscribe(args, onMessage);
   open();
   say({ ready: true });
   const tick = setInterval(() => {
@@ -81,7 +87,5 @@ export async function runSink(subscribe: (args: ClientArgs, onMessage: (message:
   }, TICK_MS);
   await finished;
   clearInterval(tick);
-  await stdinLines().next(); // EOF: the harness has read our CPU time
-  await client.close();
-  process.exit(0);
+
 }

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { MessagePort } from 'node:worker_threads';
 
 /**
  * What the fanout benchmark's main thread and its worker threads say to each
@@ -7,7 +8,7 @@ import fs from 'node:fs';
  * and the later ones are measured on warm code without respawning threads.
  */
 
-export type Transport = 'ring-copy' | 'ring-zero-copy' | 'broadcast-channel';
+export type Transport = 'ring-copy' | 'ring-zero-copy' | 'broadcast-channel' | 'message-port';
 
 export interface FanoutWorkerData {
   role: 'writer' | 'reader';
@@ -18,6 +19,8 @@ export interface FanoutWorkerData {
   ringBuffer?: SharedArrayBuffer;
   /** BroadcastChannel name (broadcast-channel only). */
   channelName?: string;
+  /** MessagePort transport: the writer's end of each reader's channel, or the reader's end. */
+  ports?: MessagePort[];
   /** Records per writer call / most records per reader call. */
   batch: number;
   /**

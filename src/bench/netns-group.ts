@@ -1,0 +1,14 @@
+/** Runs one group given as JSON on the command line (in whatever namespace it was started in) and prints its sample. */
+import { runGroup } from './group';
+
+const { group, phases, size, dir } = JSON.parse(process.argv[2]!);
+runGroup(group, undefined, phases, size, dir).then(
+  (sample) => {
+    process.stdout.write(`${JSON.stringify(sample)}\n`);
+    process.exit(0);
+  },
+  (err: Error) => {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  },
+);
