@@ -79,6 +79,8 @@ static uint64_t get_u64(const uint8_t *p) { uint64_t v = 0; for (int i = 7; i >=
 /* ---- publisher ---- */
 
 typedef void (*send_fn)(void *ctx, const uint8_t *msg, size_t len);
+/* True during a phase with a fixed rate: a client that batches writes must send each message at once. */
+static int paced;
 typedef void (*flush_fn)(void *ctx);
 
 /* Runs every phase on the harness's "go": stamps and sends, paced when the phase has a rate. */
@@ -93,6 +95,7 @@ static void publish_phases(int argc, char **argv, void *ctx, send_fn send, flush
   for (int k = 0; k < nphases; k++) {
     if (!next_line()) return;
     uint64_t start = now_ns();
+    paced = phases[k].rate > 0;
     for (long i = 0; i < phases[k].count; i++) {
       if (phases[k].rate > 0) {
         uint64_t due = start + (uint64_t)((double)i * 1e9 / (double)phases[k].rate);

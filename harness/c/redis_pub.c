@@ -18,6 +18,9 @@ static void publish(void *ctx, const uint8_t *msg, size_t len) {
   pub_t *p = ctx;
   redisAppendCommand(p->c, "PUBLISH %s %b", p->channel, msg, len);
   if (++p->pending >= WINDOW) drain(p);
+  /* hiredis writes appended commands only when a reply is read: at a fixed rate, write each now. */
+  for (int done = !paced; !done;)
+    if (redisBufferWrite(p->c, &done) != REDIS_OK) fail("redis write", p->c->errstr);
 }
 
 static void flush(void *ctx) { drain(ctx); }

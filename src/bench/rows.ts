@@ -90,7 +90,7 @@ export function processRow(key: RowKey, samples: GroupSample[], errors: string[]
     latency: latency.map((l) => ({ rate: l.rate, ...l.latency })),
     brokerCpuSec: pick((s) => s.brokerCpuSec),
     clientCpuSec: pick((s) => s.clientCpuSec),
-    brokerRssKiB: samples.length && samples.every((s) => s.brokerRssKiB === null) ? null : Math.max(...samples.map((s) => s.brokerRssKiB ?? 0)),
+    brokerRssKiB: samples.some((s) => s.brokerRssKiB !== null) ? Math.max(...samples.map((s) => s.brokerRssKiB ?? 0)) : null,
     errors,
   });
 }

@@ -11,6 +11,9 @@ import { clientArgs, nowNs, say, stdinLines, type ClientArgs } from './args';
 
 const TICK_MS = 200;
 
+/** An unsigned little-endian 32-bit word (`|` would make bit 31 a sign). */
+const u32 = (m: Uint8Array, at: number): number => m[at]! + m[at + 1]! * 2 ** 8 + m[at + 2]! * 2 ** 16 + m[at + 3]! * 2 ** 24;
+
 export interface SubscribeClient {
   close(): Promise<void>;
 }
@@ -53,7 +56,7 @@ export async function runSink(subscribe: (args: ClientArgs, onMessage: (message:
   const onMessage = (m: Uint8Array): void => {
     const now = nowNs();
     if (m.length < 16 || cur >= phases.length) return;
-    const seq = m[0]! | (m[1]! << 8) | (m[2]! << 16) | ((m[3]! << 24) >>> 0);
+    const seq = u32(m, 0);
     if (seq >= total) return;
     while (seq >= firstSeq[cur + 1]!) close();
     const bit = 1 << (seq & 7);
@@ -67,8 +70,7 @@ export async function runSink(subscribe: (args: ClientArgs, onMessage: (message:
     if (!firstNs) firstNs = now;
     lastNs = now;
     if (latencies) {
-      const sentNs = (m[8]! | (m[9]! << 8) | (m[10]! << 16) | ((m[11]! << 24) >>> 0)) + (m[12]! | (m[13]! << 8) | (m[14]! << 16) | ((m[15]! << 24) >>> 0)) * 2 ** 32;
-      latencies.push(now - sentNs);
+      latencies.push(now - (u32(m, 8) + u32(m, 12) * 2 ** 32));
     }
     if (received === phases[cur]!.count) close();
   };

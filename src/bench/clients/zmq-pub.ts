@@ -13,5 +13,7 @@ void runPublisher(async (args) => {
     const [frame] = await pub.receive();
     if (frame![0] === 1) waiting--;
   }
-  return { send: (message) => pub.send(message), close: async () => pub.close() };
+  // zeromq allows one send in progress per socket: each waits for the one before.
+  let last: Promise<void> = Promise.resolve();
+  return { send: (message) => (last = last.then(() => pub.send(message))), close: async () => pub.close() };
 });
