@@ -60,8 +60,12 @@ int main(int argc, char **argv) {
     for (int s = 0; s < nsinks; s++)
       for (int sent = 0; sent < n;) {
         int r = sendmmsg(sinks[s], msgs + sent, (unsigned)(n - sent), 0);
-        if (r < 0) { if (errno == EINTR) continue; die("sendmmsg"); }
-        sent += r;
+        if (r >= 0) { sent += r; continue; }
+        if (errno == EINTR) continue;
+        if (errno != ECONNREFUSED && errno != ENOENT) die("sendmmsg");
+        close(sinks[s]); /* the sink is gone: forget it, as msgmux does */
+        sinks[s--] = sinks[--nsinks];
+        break;
       }
   }
   mq_unlink(queue);

@@ -12,7 +12,7 @@ import { cpuSeconds, residentKiB } from './proc-stat';
 import type { Group, Launch } from './system';
 
 const READY_TIMEOUT_MS = 30_000;
-const PHASE_TIMEOUT_MS = 90_000;
+const PHASE_TIMEOUT_MS = 60_000;
 /** A lossy system's sink ends a phase that has been quiet this long. */
 const IDLE_MS = 1_000;
 

@@ -41,7 +41,7 @@ export function defaultPlan(quick: boolean, systems: string[]): Plan {
     subscribers: quick ? [2] : DEFAULT_SUBSCRIBERS,
     readers: quick ? [2] : DEFAULT_READERS,
     sizes: quick ? [64] : DEFAULT_SIZES,
-    rounds: quick ? 1 : 3,
+    rounds: quick ? 1 : 2,
     warmup: quick ? 500 : 2_000,
     count: quick ? 5_000 : 20_000,
     inprocCount: quick ? 50_000 : 200_000,

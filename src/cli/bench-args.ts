@@ -22,7 +22,7 @@ against BroadcastChannel and MessagePort. Missing peers are skipped with the rea
   --subscribers LIST    subscriber processes (default ${DEFAULT_SUBSCRIBERS.join(',')})
   --readers LIST        reader threads for in-process systems (default ${DEFAULT_READERS.join(',')})
   --sizes LIST          payload bytes, 16 … 65000 (default ${DEFAULT_SIZES.join(',')})
-  --rounds N            rounds, interleaved across systems (default 3, quick 1)
+  --rounds N            rounds, interleaved across systems (default 2, quick 1)
   --count N             messages per measured round (default 20000, quick 5000)
   --json FILE           write the report as JSON
   --svg FILE            write a chart of the results as SVG`;
