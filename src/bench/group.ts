@@ -13,8 +13,9 @@ import type { Group, Launch } from './system';
 
 const READY_TIMEOUT_MS = 30_000;
 const PHASE_TIMEOUT_MS = 60_000;
-/** A lossy system's sink ends a phase that has been quiet this long. */
-const IDLE_MS = 1_000;
+/** A lossy system's sink ends a phase that has been quiet this long; a lossless one waits for all of it (a pause under load is no loss). */
+export const LOSSY_IDLE_MS = 1_000;
+export const LOSSLESS_IDLE_MS = 30_000;
 
 export interface SinkPhase { phase: number; received: number; dup: number; reordered: number; lost: number; firstNs: number; lastNs: number }
 export interface PublishPhase { phase: number; sent: number; startNs: number; endNs: number }
@@ -38,10 +39,10 @@ function spawn(launch: Launch, extra: string[]): Child {
 
 const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
 
-export async function runGroup(group: Group, brokerPid: number | undefined, phases: Phase[], size: number, dir: string): Promise<GroupSample> {
+export async function runGroup(group: Group, brokerPid: number | undefined, phases: Phase[], size: number, dir: string, idleMs = LOSSY_IDLE_MS): Promise<GroupSample> {
   const common = ['--phases', phasesArg(phases), '--size', String(Math.max(16, size))];
   const latPrefix = (k: number): string => path.join(dir, `lat-${k}`);
-  const sinks = group.subscribers.map((launch, k) => spawn(launch, [...common, '--idle-ms', String(IDLE_MS), '--lat-prefix', latPrefix(k)]));
+  const sinks = group.subscribers.map((launch, k) => spawn(launch, [...common, '--idle-ms', String(idleMs), '--lat-prefix', latPrefix(k)]));
   const children = [...sinks];
   try {
     await Promise.all(sinks.map((sink) => sink.next('ready', READY_TIMEOUT_MS)));

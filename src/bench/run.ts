@@ -12,7 +12,7 @@ import path from 'node:path';
 import { onCleanup } from './cleanup';
 import { renderChart } from './chart';
 import type { GroupSample } from './group';
-import { runGroup } from './group';
+import { LOSSLESS_IDLE_MS, LOSSY_IDLE_MS, runGroup } from './group';
 import { phasesFor, type Plan } from './plan';
 import { Progress } from './progress';
 import { inprocRow, processRow, type Row, type RowKey } from './rows';
@@ -90,8 +90,10 @@ export async function runBench(plan: Plan, log: (line: string) => void = (l) => 
             fs.mkdirSync(groupDir);
             const group = system.group({ broker, subscribers: n, size, dir: groupDir, id: `${process.pid}-${id}` });
             const phases = phasesFor(plan, round);
-            const run = system.runGroup ? system.runGroup.bind(system) : runGroup;
-            await run(group, broker.pid, phases, size, groupDir).then(
+            const sample = system.runGroup
+              ? system.runGroup(group, broker.pid, phases, size, groupDir)
+              : runGroup(group, broker.pid, phases, size, groupDir, system.lossless ? LOSSLESS_IDLE_MS : LOSSY_IDLE_MS);
+            await sample.then(
               (sample) => slot(system, n, size).process.push(sample),
               (err) => {
                 slot(system, n, size).errors.push(`round ${round + 1}: ${message(err)}`);
