@@ -23,7 +23,7 @@ import { queueBytes, readQueueLimits } from '../src/queue-limits';
 import { measureGroup, measureHungSink, Publishers, type GroupResult, type HungSinkResult } from './lib/daemon-fanout-rounds';
 import { BenchDaemon } from './lib/daemon';
 import { ForeignLoad, type ForeignLoadReport } from './lib/foreign-load';
-import { withMsgMaxAtLeast } from './lib/msg-max';
+import { withMsgMaxAtLeast } from '../src/bench/msg-max';
 import { peakResidentKiB, residentKiB } from './lib/proc-stats';
 import { machine, markdownTable, rate, sizeLabel, writeResults } from './lib/report';
 

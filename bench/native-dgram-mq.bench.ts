@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { DgramSocket, isSyscallError, MessageQueue } from '../src/native';
-import { readMsgMax, withMsgMaxAtLeast } from './lib/msg-max';
+import { readMsgMax, withMsgMaxAtLeast } from '../src/bench/msg-max';
 import { machine, median, writeResults } from './lib/report';
 
 const RUNS = 5;

@@ -16,9 +16,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Ring } from '../src/ring';
-import { Peer } from './lib/fanout-peer';
+import { Peer } from '../src/bench/inproc/peer';
 import { machine, writeResults } from './lib/report';
-import type { FanoutWorkerData, Transport } from './workers/fanout-protocol';
+import type { FanoutWorkerData, Transport } from '../src/bench/inproc/protocol';
 
 const READER_COUNTS = [1, 2, 4];
 const SIZES = [64, 1024];
@@ -38,10 +38,11 @@ const COUNTS: Record<'ring' | 'broadcast', Record<number, number>> = {
 
 // Compiled to dist/bench/, results belong with the sources in bench/results/.
 const WORKER_FILES: Record<Transport, string> = {
-  'ring-single': path.join(__dirname, 'workers', 'fanout-ring.js'),
-  'ring-copy': path.join(__dirname, 'workers', 'fanout-ring.js'),
-  'ring-zero-copy': path.join(__dirname, 'workers', 'fanout-ring.js'),
-  'broadcast-channel': path.join(__dirname, 'workers', 'fanout-broadcast.js'),
+  'ring-single': path.join(__dirname, '..', 'workers', 'bench', 'fanout-ring.js'),
+  'ring-copy': path.join(__dirname, '..', 'workers', 'bench', 'fanout-ring.js'),
+  'ring-zero-copy': path.join(__dirname, '..', 'workers', 'bench', 'fanout-ring.js'),
+  'broadcast-channel': path.join(__dirname, '..', 'workers', 'bench', 'fanout-broadcast.js'),
+  'message-port': path.join(__dirname, '..', 'workers', 'bench', 'fanout-message-port.js'),
 };
 
 interface RoundResult {

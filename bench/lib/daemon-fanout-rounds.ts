@@ -7,8 +7,8 @@
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DgramSocket } from 'msgmux/native';
-import { Child } from './child';
-import { onCleanup } from './cleanup';
+import { Child } from '../../src/bench/child';
+import { onCleanup } from '../../src/bench/cleanup';
 import type { SinkStats } from '../../src/sink/registry';
 import type { BenchDaemon } from './daemon';
 import { cpuUseOver, type CpuUse } from './proc-stats';

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { MessageQueue } from 'msgmux/native';
 import { controlCall } from '../../src/control-client';
 import type { DaemonStats } from '../../src/daemon/daemon';
-import { Child } from './child';
-import { onCleanup } from './cleanup';
+import { Child } from '../../src/bench/child';
+import { onCleanup } from '../../src/bench/cleanup';
 import { packageRoot } from './report';
 
 const START_TIMEOUT_MS = 20_000;

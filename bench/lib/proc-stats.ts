@@ -4,9 +4,7 @@
  */
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-
-/** USER_HZ: the unit of /proc/<pid>/stat times. 100 on every Linux architecture Node runs on. */
-const CLOCK_TICKS_PER_SECOND = 100;
+import { CLOCK_TICKS_PER_SECOND, parseStat } from '../../src/bench/proc-stat';
 
 function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -18,15 +16,6 @@ function statusField(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 export const residentKiB = (pid: number): number => statusField(pid, 'VmRSS');
 /** Highest resident set size so far, in KiB. */
 export const peakResidentKiB = (pid: number): number => statusField(pid, 'VmHWM');
-
-/** utime + stime in clock ticks, and the thread's name, from a /proc/.../stat line. */
-function parseStat(text: string): { name: string; ticks: number } {
-  const close = text.lastIndexOf(')');
-  const name = text.slice(text.indexOf('(') + 1, close);
-  // Fields after the name start at field 3 (state); utime and stime are fields 14 and 15.
-  const fields = text.slice(close + 2).split(' ');
-  return { name, ticks: Number(fields[11]) + Number(fields[12]) };
-}
 
 /** Per thread: its name, utime + stime in ticks, and its time on a CPU in ns (schedstat, far finer than ticks). */
 function threadTimes(pid: number): Map<string, { name: string; ticks: number; onCpuNs: number }> {

@@ -11,10 +11,11 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ErrorCode, MsgmuxError } from '../errors';
+import { BENCH_OPTIONS, BENCH_USAGE, parseBenchFlags, type BenchFlags } from './bench-args';
 import { DEFAULT_CONFIG, parseSize, type ConfigInput, type SinkInput } from '../config';
 import { SINK_POLICIES, type SinkPolicy } from '../sink/spec';
 
-export const COMMANDS = ['start', 'pub', 'sub', 'stats'] as const;
+export const COMMANDS = ['start', 'pub', 'sub', 'stats', 'bench'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 export const SUB_FORMATS = ['text', 'hex', 'json'] as const;
 export type SubFormat = (typeof SUB_FORMATS)[number];
@@ -25,7 +26,8 @@ export type Command =
   | { command: 'start'; configFile?: string; flags: ConfigInput }
   | { command: 'pub'; queue: string; priority: number; messages: string[] }
   | { command: 'sub'; control: string; name?: string; policy?: SinkPolicy; count?: number; format: SubFormat }
-  | { command: 'stats'; control: string; json: boolean; watch: boolean; intervalMs: number };
+  | { command: 'stats'; control: string; json: boolean; watch: boolean; intervalMs: number }
+  | ({ command: 'bench' } & BenchFlags);
 
 /** `stats --watch` refreshes this often unless --interval says otherwise. */
 export const DEFAULT_WATCH_INTERVAL_MS = 1000;
@@ -63,6 +65,7 @@ Print the daemon's counters: messages ingested, and per sink delivered, dropped 
   --watch               refresh until interrupted, with rates per second: redrawn in place
                         on a terminal, one line per refresh when piped
   --interval SECONDS    seconds between refreshes, 0.1 or more (default 1)`,
+  bench: BENCH_USAGE,
 };
 
 export function usage(command?: CommandName): string {
@@ -84,6 +87,7 @@ const OPTIONS = {
   pub: { queue: str, priority: str },
   sub: { control: str, name: str, policy: str, count: str, format: str },
   stats: { control: str, json: flag, watch: flag, interval: str },
+  bench: BENCH_OPTIONS,
 } satisfies Record<CommandName, ParseArgsConfig['options']>;
 
 const usageError = (command: CommandName | undefined, message: string): never => {
@@ -193,5 +197,7 @@ export function parseCommandLine(argv: string[]): Command {
         intervalMs: interval !== undefined ? Math.round(interval * 1000) : DEFAULT_WATCH_INTERVAL_MS,
       };
     }
+    case 'bench':
+      return { command, ...parseBenchFlags(v as Record<string, string | boolean | undefined>, (message) => usageError(command, message)) };
   }
 }

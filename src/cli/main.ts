@@ -1,5 +1,6 @@
 /** The `msgmux` command: parses the command line and runs one command. Errors print their code and exit 1; usage errors exit 2. */
 import { parseCommandLine } from './args';
+import { bench } from './bench';
 import { pub } from './pub';
 import { start } from './start';
 import { stats } from './stats';
@@ -25,6 +26,8 @@ async function run(argv: string[]): Promise<number> {
       return sub(command);
     case 'stats':
       return stats(command);
+    case 'bench':
+      return bench(command);
   }
 }
 

@@ -65,7 +65,7 @@ export class CopyPool {
    * record is a view of that copy.
    */
   copyBatch(offsets: Int32Array, lengths: Int32Array, count: number): Uint8Array[] {
-    const copies: Uint8Array[] = new Array(count);
+    const copies = new Array<Uint8Array>(count);
     for (let k = 0; k < count; ) {
       let end = k + 1;
       while (end < count && offsets[end] > offsets[end - 1]) end++;

@@ -1,5 +1,5 @@
 /**
- * A Node child process a benchmark talks to in JSON lines: commands on its
+ * A child process (a Node script, or with `exec` any program) a benchmark talks to in JSON lines: commands on its
  * stdin, reports on its stdout, log lines on its stderr. Reports are queued,
  * so none is missed between two awaits, and every wait is bounded. The child
  * is killed (SIGKILL) at cleanup if it is still running, whatever happens.
@@ -22,14 +22,16 @@ export class Child {
   private exitCode: number | string | null = null;
   private readonly forget: () => void;
 
-  constructor(readonly label: string, script: string, args: string[]) {
-    this.process = spawn(process.execPath, [script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(readonly label: string, script: string, args: string[], options: { exec?: boolean; cwd?: string } = {}) {
+    const [command, argv] = options.exec ? [script, args] : [process.execPath, [script, ...args]];
+    this.process = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], cwd: options.cwd });
     const child = this.process;
     this.forget = onCleanup(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     });
     readline.createInterface({ input: child.stdout! }).on('line', (line) => this.deliver(line, this.reports, this.stdoutWaiters));
     readline.createInterface({ input: child.stderr! }).on('line', (line) => this.deliver(line, this.stderrLines, this.stderrWaiters, true));
+    child.on('error', (err) => this.stderrLines.push(`cannot run ${script}: ${err.message}`));
     child.stdin!.on('error', () => undefined); // a child that died is reported by `exited`
     this.exited = once(child, 'close').then(([code, signal]) => {
       this.exitCode = (code ?? signal) as number | string;

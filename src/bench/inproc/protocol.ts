@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { MessagePort } from 'node:worker_threads';
 
 /**
  * What the fanout benchmark's main thread and its worker threads say to each
@@ -8,7 +9,7 @@ import fs from 'node:fs';
  */
 
 /** `ring-single`: one record per call (tryWrite / writeSync, readSync); the other ring transports use batch calls. */
-export type Transport = 'ring-single' | 'ring-copy' | 'ring-zero-copy' | 'broadcast-channel';
+export type Transport = 'ring-single' | 'ring-copy' | 'ring-zero-copy' | 'broadcast-channel' | 'message-port';
 
 export interface FanoutWorkerData {
   role: 'writer' | 'reader';
@@ -19,6 +20,8 @@ export interface FanoutWorkerData {
   ringBuffer?: SharedArrayBuffer;
   /** BroadcastChannel name (broadcast-channel only). */
   channelName?: string;
+  /** MessagePort transport: the writer's end of each reader's channel, or the reader's end. */
+  ports?: MessagePort[];
   /** Records per writer call / most records per reader call. */
   batch: number;
   /**

@@ -1,6 +1,6 @@
 /** The main thread's side of one fanout benchmark worker. */
 import type { Worker } from 'node:worker_threads';
-import type { FanoutCommand, FanoutReport } from '../workers/fanout-protocol';
+import type { FanoutCommand, FanoutReport } from './protocol';
 
 /** A worker plus an inbox, so that no report is missed between two awaits. */
 export class Peer {

@@ -4,7 +4,7 @@
  * counts and checks the sequence number in the first 4 bytes.
  */
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
-import { now, threadTimes, timesSince, type FanoutCommand, type FanoutReport, type FanoutWorkerData } from './fanout-protocol';
+import { now, threadTimes, timesSince, type FanoutCommand, type FanoutReport, type FanoutWorkerData } from '../../src/bench/inproc/protocol';
 
 const setup = workerData as FanoutWorkerData;
 const port = parentPort!;

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 // The ring module itself, not the package root: the root also exports the
 // publisher, whose native module (posix-mq) cannot load in a worker thread.
 import { Ring, type RingReader, type RingWriter } from '../../src/ring';
-import { now, STALL_TIMEOUT_MS, threadTimes, timesSince, type FanoutCommand, type FanoutReport, type FanoutWorkerData } from './fanout-protocol';
+import { now, STALL_TIMEOUT_MS, threadTimes, timesSince, type FanoutCommand, type FanoutReport, type FanoutWorkerData } from '../../src/bench/inproc/protocol';
 
 const setup = workerData as FanoutWorkerData;
 const port = parentPort!;

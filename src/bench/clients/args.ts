@@ -1,0 +1,47 @@
+/** The command line every bench client takes, Node or C alike: --name value pairs. */
+import { parsePhasesArg, type Phase } from '../plan';
+
+export interface ClientArgs {
+  get(name: string): string;
+  optional(name: string): string | undefined;
+  phases: Phase[];
+  size: number;
+}
+
+export function clientArgs(argv = process.argv.slice(2)): ClientArgs {
+  const values = new Map<string, string>();
+  for (let i = 0; i + 1 < argv.length; i += 2) values.set(argv[i].replace(/^--/, ''), argv[i + 1]);
+  const get = (name: string): string => {
+    const value = values.get(name);
+    if (value === undefined) throw new Error(`missing --${name}`);
+    return value;
+  };
+  return { get, optional: (name) => values.get(name), phases: parsePhasesArg(get('phases')), size: Number(values.get('size') ?? 64) };
+}
+
+/** One JSON line to the harness. */
+export const say = (report: object): void => void process.stdout.write(`${JSON.stringify(report)}\n`);
+
+/** CLOCK_MONOTONIC in ns, as the C clients read it (Node's hrtime is that clock on Linux). */
+export const nowNs = (): number => Number(process.hrtime.bigint());
+
+/** Lines from the harness on stdin: next() resolves with the next one, or null at EOF. */
+export function stdinLines(): { next(): Promise<string | null> } {
+  const lines: string[] = [];
+  const waiting: ((line: string | null) => void)[] = [];
+  let ended = false;
+  let partial = '';
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop()!;
+    for (const line of parts) (waiting.shift() ?? ((l: string | null) => lines.push(l!)))(line);
+  });
+  process.stdin.on('end', () => {
+    ended = true;
+    for (const w of waiting.splice(0)) w(null);
+  });
+  return {
+    next: () => (lines.length > 0 ? Promise.resolve(lines.shift()!) : ended ? Promise.resolve(null) : new Promise((r) => waiting.push(r))),
+  };
+}
