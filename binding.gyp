@@ -13,6 +13,12 @@
       "defines": ["NAPI_VERSION=8"],
       "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
       "libraries": ["-lrt"]
+    },
+    {
+      "target_name": "msgmux_shm",
+      "sources": ["native/shm.cc"],
+      "cflags_cc": ["-std=gnu++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-cast-function-type", "-O2"],
+      "libraries": ["-lrt"]
     }
   ]
 }
