@@ -16,6 +16,8 @@
  * slot starts. A *record number* is a record's place in the stream.
  */
 
+import type { ProcessWaits } from './process-waits';
+
 export const MAGIC = 0x6d78_7231; // "mxr1"
 export const VERSION = 1;
 
@@ -32,6 +34,14 @@ export const Header = {
   JOIN_EPOCH: 5,
   /** One past the highest slot ever claimed: the writer scans no further. */
   SLOT_HIGH_WATER: 6,
+  /**
+   * Process slots (a ring in shared memory, see src/shm): reader slots that
+   * readers in other processes own, each alone on its own page. The first,
+   * the distance between two (in slots), and how many; 0 for a thread ring.
+   */
+  PROCESS_SLOT_FIRST: 7,
+  PROCESS_SLOT_STRIDE: 8,
+  PROCESS_SLOT_COUNT: 9,
 
   /** Published end of data: everything before it is readable. Written by the writer only. */
   WRITE_CURSOR: 1 * LINE,
@@ -76,6 +86,8 @@ export const Slot = {
   OWNER: 3,
   /** Stall budget in ms for the `evict` policy. */
   BUDGET_MS: 4,
+  /** Process slots only: bumped by the reader before each sleep (it cannot write the header's READER_SLEEPS). */
+  SLEEPS: 5,
   /** Float64 counters written by the owner only (byte offsets within the slot), published with the cursor. */
   DELIVERED_F64_BYTE: 32,
   LOST_F64_BYTE: 40,
@@ -84,7 +96,8 @@ export const Slot = {
 export const SLOT_BYTES = LINE * 4;
 export const SLOT_WORDS = LINE;
 
-export const SlotState = { FREE: 0, ACTIVE: 1, EVICTED: 2, CLAIMING: 3 } as const;
+/** RESERVED: never claimed by `ring.reader()` (process slots not in use, and the rest of their pages). */
+export const SlotState = { FREE: 0, ACTIVE: 1, EVICTED: 2, CLAIMING: 3, RESERVED: 4 } as const;
 
 export const PolicyCode = { block: 0, drop: 1, evict: 2 } as const;
 export type ReaderPolicy = keyof typeof PolicyCode;
@@ -133,4 +146,6 @@ export interface RingViews {
   readonly dataOffset: number;
   readonly maxReaders: number;
   readonly maxRecord: number;
+  /** Futex calls when other processes read the ring (src/shm); null for a ring of threads. */
+  readonly processWaits: ProcessWaits | null;
 }

@@ -6,7 +6,7 @@
 import { Header, Slot, SlotState, slotBase, type RingViews } from './layout';
 
 /**
- * Calls `visit` for every claimed slot (active, evicted or claiming), with
+ * Calls `visit` for every claimed slot (active, evicted or claiming; not free or reserved), with
  * its reader slot number, its base word and the state read for this visit.
  */
 export function forEachReaderSlot(
@@ -18,6 +18,6 @@ export function forEachReaderSlot(
   for (let readerSlot = 0; readerSlot < high; readerSlot++) {
     const base = slotBase(readerSlot);
     const state = Atomics.load(i32, base + Slot.STATE);
-    if (state !== SlotState.FREE) visit(readerSlot, base, state);
+    if (state !== SlotState.FREE && state !== SlotState.RESERVED) visit(readerSlot, base, state);
   }
 }

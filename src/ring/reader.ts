@@ -29,6 +29,7 @@ import { ErrorCode, MsgmuxError } from '../errors';
 import { CopyPool } from './copy-pool';
 import { Header, PAD, PolicyCode, RECORD_HEADER_BYTES, recordBytes, Slot, SlotState, slotBase, slotCounter, type ReaderPolicy, type RingViews } from './layout';
 import { seqAdd, seqCrossed, seqDiff, seqIsAfter, seqMax } from './sequence';
+import { ringSleeper } from './process-waits';
 import { deadlineAfter, Waker, WaitStrategy, type WaitFor } from './wait-strategy';
 
 /** Regions of the ring's buffer holding the records of one peek; valid until `release()`. */
@@ -94,6 +95,11 @@ export class RingReader {
     maxBatch: number,
     firstRecord: number | null,
     joinedAt: 'latest' | 'earliest',
+    /**
+     * A reader in another process than the writer (src/shm): it maps the ring read-only but for
+     * its own slot's page, so it flags its sleeps in its slot and wakes the writer without a bump.
+     */
+    private readonly inOtherProcess = false,
   ) {
     const { i32 } = ring;
     this.expectedRecord = firstRecord;
@@ -108,9 +114,11 @@ export class RingReader {
     this.starts = new Int32Array(maxBatch);
     this.releaseWindow = releaseWindowFor(ring.capacity);
     this.pool = new CopyPool(ring.u8, i32);
-    this.waitRecords = new WaitStrategy(i32, Header.WRITE_CURSOR, Header.READER_SLEEPS);
-    this.writerWaker = new Waker(i32, Header.GATE_SIGNAL, Header.WRITER_SLEEPS);
-    this.ownSleepers = new Waker(i32, Header.WRITE_CURSOR, Header.READER_SLEEPS);
+    const sleeper = ringSleeper(ring);
+    const sleepsWord = inOtherProcess ? this.base + Slot.SLEEPS : Header.READER_SLEEPS;
+    this.waitRecords = new WaitStrategy(i32, Header.WRITE_CURSOR, sleepsWord, inOtherProcess ? sleeper : undefined);
+    this.writerWaker = new Waker(i32, Header.GATE_SIGNAL, Header.WRITER_SLEEPS, sleeper);
+    this.ownSleepers = new Waker(i32, Header.WRITE_CURSOR, sleepsWord, sleeper);
   }
 
   /** @deprecated The same as `readerSlot`. */
@@ -323,7 +331,7 @@ export class RingReader {
   }
 
   private signalWriter(always: boolean): void {
-    Atomics.add(this.ring.i32, Header.GATE_SIGNAL, 1);
+    if (!this.inOtherProcess) Atomics.add(this.ring.i32, Header.GATE_SIGNAL, 1);
     if (always) this.writerWaker.wakeAll();
     else this.writerWaker.wake();
   }

@@ -30,6 +30,7 @@ import {
   type ReaderPolicy,
   type RingViews,
 } from './layout';
+import { processSlots, processWaits, ringSleeper } from './process-waits';
 import { DEFAULT_BATCH, RingReader } from './reader';
 import { forEachReaderSlot } from './reader-slots';
 import { seqDiff } from './sequence';
@@ -88,13 +89,38 @@ export class Ring {
     if (!Number.isInteger(maxReaders) || maxReaders < 1 || maxReaders > MAX_READERS_LIMIT) {
       throw new MsgmuxError(ErrorCode.RING_READERS, `maxReaders must be an integer from 1 to ${MAX_READERS_LIMIT} (got ${maxReaders})`);
     }
-    const dataOffset = dataOffsetFor(maxReaders);
-    const buffer = new SharedArrayBuffer(dataOffset + capacity);
+    const buffer = new SharedArrayBuffer(dataOffsetFor(maxReaders) + capacity);
+    return Ring.format(buffer, capacity, maxReaders, null);
+  }
+
+  /**
+   * Writes a new ring's header into `buffer` (zeroed memory of at least
+   * dataOffsetFor(maxReaders) + capacity bytes, e.g. a shared-memory file)
+   * and opens it. With `processSlots`, reader slots first + k * stride
+   * (k < count) are for readers in other processes: they are RESERVED (no
+   * `ring.reader()` takes them) until `activateProcessSlot`, as is every slot
+   * from `first` on. For src/shm, which checks the layout; no checks here.
+   */
+  static format(
+    buffer: SharedArrayBuffer,
+    capacity: number,
+    maxReaders: number,
+    processSlots: { first: number; stride: number; count: number } | null,
+  ): Ring {
     const i32 = new Int32Array(buffer);
     i32[Header.CAPACITY] = capacity;
     i32[Header.MAX_READERS] = maxReaders;
-    i32[Header.DATA_OFFSET] = dataOffset;
+    i32[Header.DATA_OFFSET] = dataOffsetFor(maxReaders);
     i32[Header.VERSION] = VERSION;
+    if (processSlots !== null) {
+      i32[Header.PROCESS_SLOT_FIRST] = processSlots.first;
+      i32[Header.PROCESS_SLOT_STRIDE] = processSlots.stride;
+      i32[Header.PROCESS_SLOT_COUNT] = processSlots.count;
+      for (let readerSlot = processSlots.first; readerSlot < maxReaders; readerSlot++) {
+        i32[slotBase(readerSlot) + Slot.OWNER] = -1;
+        i32[slotBase(readerSlot) + Slot.STATE] = SlotState.RESERVED;
+      }
+    }
     Atomics.store(i32, Header.MAGIC, MAGIC);
     return Ring.attach(buffer);
   }
@@ -109,6 +135,7 @@ export class Ring {
       throw new MsgmuxError(ErrorCode.RING_INVALID, 'this SharedArrayBuffer does not hold a msgmux ring of this version');
     }
     const capacity = i32[Header.CAPACITY];
+    const shared = i32[Header.PROCESS_SLOT_COUNT] > 0;
     return new Ring({
       buffer,
       i32,
@@ -119,6 +146,7 @@ export class Ring {
       dataOffset: i32[Header.DATA_OFFSET],
       maxReaders: i32[Header.MAX_READERS],
       maxRecord: maxRecordFor(capacity),
+      processWaits: shared ? processWaits() : null,
     });
   }
 
@@ -173,30 +201,59 @@ export class Ring {
       throw new MsgmuxError(ErrorCode.READER_OPTION, `maxBatch must be a positive integer (got ${maxBatch})`);
     }
     const { i32, maxReaders } = this.views;
-    for (let readerSlot = 0; readerSlot < maxReaders; readerSlot++) {
-      const base = slotBase(readerSlot);
-      if (Atomics.compareExchange(i32, base + Slot.STATE, SlotState.FREE, SlotState.CLAIMING) !== SlotState.FREE) continue;
-      i32[base + Slot.POLICY] = PolicyCode[policy];
-      i32[base + Slot.OWNER] = threadId;
-      i32[base + Slot.BUDGET_MS] = Math.max(0, Math.min(evictAfterMs, 0x7fffffff));
-      this.views.f64.fill(0, slotCounter(readerSlot, Slot.DELIVERED_F64_BYTE), slotCounter(readerSlot, Slot.LOST_F64_BYTE) + 1);
-      Atomics.store(i32, base + Slot.CURSOR, Atomics.load(i32, start === 'latest' ? Header.WRITE_CURSOR : Header.TAIL));
-      this.raiseHighWater(readerSlot + 1);
-      Atomics.store(i32, base + Slot.STATE, SlotState.ACTIVE);
-      Atomics.add(i32, Header.JOIN_EPOCH, 1);
-      // Joined at `latest`: anything published while we joined was not ours to see, and the
-      // writer cannot have overwritten it, so start after it — knowing the record number there,
-      // so a lap before the first read is counted as lost. `earliest` readers that lose the race
-      // with a writer that has not noticed them yet skip to the tail on their first peek.
-      let firstRecord: number | null = null;
-      if (start === 'latest') {
-        const [cursor, recordNumber] = this.publishedPair();
-        Atomics.store(i32, base + Slot.CURSOR, cursor);
-        firstRecord = recordNumber;
-      }
+    const threadSlots = i32[Header.PROCESS_SLOT_COUNT] > 0 ? i32[Header.PROCESS_SLOT_FIRST] : maxReaders;
+    for (let readerSlot = 0; readerSlot < threadSlots; readerSlot++) {
+      if (Atomics.compareExchange(i32, slotBase(readerSlot) + Slot.STATE, SlotState.FREE, SlotState.CLAIMING) !== SlotState.FREE) continue;
+      const firstRecord = this.join(readerSlot, threadId, policy, start, evictAfterMs);
       return new RingReader(this.views, readerSlot, policy, maxBatch, firstRecord, start);
     }
-    throw new MsgmuxError(ErrorCode.RING_FULL, `all ${maxReaders} reader slots are taken`);
+    throw new MsgmuxError(ErrorCode.RING_FULL, `all ${threadSlots} reader slots are taken`);
+  }
+
+  /**
+   * Puts a reserved process slot in use for a reader in process `pid`, as
+   * `ring.reader()` joins (the caller has mapped that reader's own page
+   * there). Returns false if the slot is not reserved.
+   */
+  activateProcessSlot(readerSlot: number, pid: number, options: Omit<ReaderOptions, 'maxBatch'> = {}): boolean {
+    const { start = 'latest', policy = 'block', evictAfterMs = 5000 } = options;
+    const { i32 } = this.views;
+    if (!processSlots(this.views).includes(readerSlot)) return false;
+    if (Atomics.compareExchange(i32, slotBase(readerSlot) + Slot.STATE, SlotState.RESERVED, SlotState.CLAIMING) !== SlotState.RESERVED) return false;
+    this.join(readerSlot, -pid, policy, start, evictAfterMs); // negative: never a threadId that reclaim() frees
+    return true;
+  }
+
+  /** The reader of a process slot that the ring's owner activated for this process (src/shm). */
+  processReader(readerSlot: number, maxBatch = DEFAULT_BATCH): RingReader {
+    const { i32 } = this.views;
+    const base = slotBase(readerSlot);
+    if (!processSlots(this.views).includes(readerSlot) || Atomics.load(i32, base + Slot.STATE) !== SlotState.ACTIVE) {
+      throw new MsgmuxError(ErrorCode.READER_RECLAIMED, `reader slot ${readerSlot} is not an active process slot of this ring`);
+    }
+    return new RingReader(this.views, readerSlot, policyName(i32[base + Slot.POLICY]), maxBatch, null, 'earliest', true);
+  }
+
+  /** Joins `readerSlot` (already CLAIMING); returns the first record number for a `latest` join. */
+  private join(readerSlot: number, owner: number, policy: ReaderPolicy, start: 'latest' | 'earliest', evictAfterMs: number): number | null {
+    const { i32 } = this.views;
+    const base = slotBase(readerSlot);
+    i32[base + Slot.POLICY] = PolicyCode[policy];
+    i32[base + Slot.OWNER] = owner;
+    i32[base + Slot.BUDGET_MS] = Math.max(0, Math.min(evictAfterMs, 0x7fffffff));
+    this.views.f64.fill(0, slotCounter(readerSlot, Slot.DELIVERED_F64_BYTE), slotCounter(readerSlot, Slot.LOST_F64_BYTE) + 1);
+    Atomics.store(i32, base + Slot.CURSOR, Atomics.load(i32, start === 'latest' ? Header.WRITE_CURSOR : Header.TAIL));
+    this.raiseHighWater(readerSlot + 1);
+    Atomics.store(i32, base + Slot.STATE, SlotState.ACTIVE);
+    Atomics.add(i32, Header.JOIN_EPOCH, 1);
+    // Joined at `latest`: anything published while we joined was not ours to see, and the
+    // writer cannot have overwritten it, so start after it — knowing the record number there,
+    // so a lap before the first read is counted as lost. `earliest` readers that lose the race
+    // with a writer that has not noticed them yet skip to the tail on their first peek.
+    if (start !== 'latest') return null;
+    const [cursor, recordNumber] = this.publishedPair();
+    Atomics.store(i32, base + Slot.CURSOR, cursor);
+    return recordNumber;
   }
 
   /**
@@ -212,9 +269,14 @@ export class Ring {
       if (Atomics.compareExchange(i32, base + Slot.STATE, state, SlotState.FREE) === state) freed++;
     });
     Atomics.compareExchange(i32, Header.WRITER_OWNER, owner + 1, 0);
-    Atomics.add(i32, Header.GATE_SIGNAL, 1);
-    Atomics.notify(i32, Header.GATE_SIGNAL);
+    this.signalWriter();
     return freed;
+  }
+
+  /** Wakes the writer to rescan its readers (a slot was freed or reclaimed). */
+  signalWriter(): void {
+    Atomics.add(this.views.i32, Header.GATE_SIGNAL, 1);
+    ringSleeper(this.views).notify(this.views.i32, Header.GATE_SIGNAL);
   }
 
   /** Reclaims a worker's slots when it exits, however it exits. */

@@ -18,6 +18,27 @@
  * sleeps makes no futex calls at all.
  */
 
+/**
+ * The sleep primitive under a WaitStrategy and a Waker. Threads of one
+ * process use Atomics; a ring shared with other processes sleeps with futex
+ * and wakes both kinds (`processSleeper` in process-waits.ts).
+ */
+export interface Sleeper {
+  sleep(i32: Int32Array, word: number, value: number, timeoutMs: number): void;
+  /** null when the word no longer holds `value` (or the wait timed out at once). */
+  sleepAsync(i32: Int32Array, word: number, value: number, timeoutMs: number): Promise<unknown> | null;
+  notify(i32: Int32Array, word: number): void;
+}
+
+export const threadSleeper: Sleeper = {
+  sleep: (i32, word, value, timeoutMs) => void Atomics.wait(i32, word, value, timeoutMs),
+  sleepAsync: (i32, word, value, timeoutMs) => {
+    const result = Atomics.waitAsync(i32, word, value, timeoutMs);
+    return result.async ? result.value : null;
+  },
+  notify: (i32, word) => void Atomics.notify(i32, word),
+};
+
 /** Checks of the condition before going to sleep. */
 export const SPIN_LIMIT = 128;
 
@@ -51,6 +72,7 @@ export class WaitStrategy {
     private readonly i32: Int32Array,
     private readonly word: number,
     private readonly sleepsWord: number,
+    private readonly sleeper: Sleeper = threadSleeper,
   ) {}
 
   /** Blocks the thread until `ready()` or `deadline`; returns the last `ready()`. */
@@ -65,7 +87,7 @@ export class WaitStrategy {
         if (what.ready()) return true;
         const left = remaining(deadline);
         if (left === 0) return false;
-        Atomics.wait(i32, word, value, Math.min(left, what.sleepCap?.() ?? Infinity));
+        this.sleeper.sleep(i32, word, value, Math.min(left, what.sleepCap?.() ?? Infinity));
       }
     } finally {
       what.afterSleep?.();
@@ -82,8 +104,8 @@ export class WaitStrategy {
         Atomics.add(i32, sleepsWord, 1);
         const value = Atomics.load(i32, word);
         if (what.ready()) return;
-        const result = Atomics.waitAsync(i32, word, value, what.sleepCap?.() ?? Infinity);
-        if (result.async) await result.value;
+        const sleeping = this.sleeper.sleepAsync(i32, word, value, what.sleepCap?.() ?? Infinity);
+        if (sleeping !== null) await sleeping;
       }
     } finally {
       what.afterSleep?.();
@@ -95,23 +117,35 @@ export class WaitStrategy {
 export class Waker {
   private notified = 0;
 
+  /**
+   * @param extraSleeps more sleeps words summed with `sleepsWord` (the process
+   *   slots' own words, whose readers cannot write the header)
+   */
   constructor(
     private readonly i32: Int32Array,
     private readonly word: number,
     private readonly sleepsWord: number,
+    private readonly sleeper: Sleeper = threadSleeper,
+    private readonly extraSleeps: readonly number[] = [],
   ) {}
 
   /** Notifies the word's sleepers if any flagged themselves since the last notify. */
   wake(): void {
-    const sleeps = Atomics.load(this.i32, this.sleepsWord);
+    const sleeps = this.sleeps();
     if (sleeps === this.notified) return;
     this.notified = sleeps;
-    Atomics.notify(this.i32, this.word);
+    this.sleeper.notify(this.i32, this.word);
   }
 
   /** Notifies unconditionally (a close, a reclaim: rare, and the flag may belong to another waker). */
   wakeAll(): void {
-    this.notified = Atomics.load(this.i32, this.sleepsWord);
-    Atomics.notify(this.i32, this.word);
+    this.notified = this.sleeps();
+    this.sleeper.notify(this.i32, this.word);
+  }
+
+  private sleeps(): number {
+    let sleeps = Atomics.load(this.i32, this.sleepsWord);
+    for (const word of this.extraSleeps) sleeps = (sleeps + Atomics.load(this.i32, word)) | 0;
+    return sleeps;
   }
 }

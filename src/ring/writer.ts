@@ -20,6 +20,7 @@ import { Gating } from './gating';
 import { Header, PAD, RECORD_HEADER_BYTES, recordBytes, type RingViews } from './layout';
 import { ArraySource, RegionSource, type Bytes, type RecordSource } from './record-source';
 import { seqAdd, seqDiff } from './sequence';
+import { processSleepsWords, ringSleeper } from './process-waits';
 import { deadlineAfter, Waker, WaitStrategy, type WaitFor } from './wait-strategy';
 
 export type { Bytes } from './record-source';
@@ -49,8 +50,10 @@ export class RingWriter {
     this.publishVersion = Atomics.load(i32, Header.PUBLISH_VERSION);
     this.limit = this.position;
     this.gating = new Gating(ring);
-    this.waitRoom = new WaitStrategy(i32, Header.GATE_SIGNAL, Header.WRITER_SLEEPS);
-    this.readersWaker = new Waker(i32, Header.WRITE_CURSOR, Header.READER_SLEEPS);
+    // Shared with other processes: sleep with futex, and count the process readers' own sleeps flags.
+    const sleeper = ringSleeper(ring);
+    this.waitRoom = new WaitStrategy(i32, Header.GATE_SIGNAL, Header.WRITER_SLEEPS, sleeper);
+    this.readersWaker = new Waker(i32, Header.WRITE_CURSOR, Header.READER_SLEEPS, sleeper, processSleepsWords(ring));
   }
 
   /** Writes one record if the slowest gating reader leaves room; never waits. */
