@@ -23,6 +23,10 @@ export const ERROR_CODES = {
   ERR_MSGMUX_READER_CLOSED: 'the ring reader was used after close()',
   ERR_MSGMUX_READER_EVICTED: 'an evict reader stalled longer than its budget and was dropped',
   ERR_MSGMUX_READER_RECLAIMED: "the ring's owner reclaimed the reader (its thread died)",
+  // Rings in shared memory
+  ERR_MSGMUX_SHM_NAME: 'a shared-memory ring name that is not "/" followed by 1 to 200 characters without "/"',
+  ERR_MSGMUX_SHM_INVALID: 'a shared-memory file that does not hold a ring this version can read, or a slot that is not the reader\'s',
+  ERR_MSGMUX_SHM_SLOTS: 'every process slot of a shared-memory ring is taken',
   // The native binding
   ERR_MSGMUX_NATIVE_MISSING: 'the native addon is not built; run npm install',
   ERR_MSGMUX_ADDRESS_TOO_LONG: 'a socket address longer than sun_path allows',

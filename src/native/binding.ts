@@ -65,8 +65,8 @@ function packageRoot(): string {
   }
 }
 
-export function bindingPath(): string {
-  return path.join(packageRoot(), 'build', 'Release', 'msgmux_native.node');
+export function bindingPath(addon = 'msgmux_native'): string {
+  return path.join(packageRoot(), 'build', 'Release', `${addon}.node`);
 }
 
 let loaded: NativeBinding | undefined;
