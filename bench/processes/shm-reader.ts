@@ -15,7 +15,10 @@ export interface ShmBenchReport {
 
 function drain(reader: ReturnType<Ring['reader']>, count: number): ShmBenchReport {
   let received = 0;
-  while (received < count) received += reader.peekSync(1024, 10_000).count, reader.release();
+  while (received < count) {
+    received += reader.peekSync(1024, 10_000).count;
+    reader.release();
+  }
   return { doneAt: performance.timeOrigin + performance.now(), received };
 }
 

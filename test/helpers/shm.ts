@@ -31,7 +31,7 @@ export function spawnShmReader(mode: string, count = 0, wrap: string[] = []): Re
   const lines: string[] = [];
   const waiters: { line: string; resolve: () => void }[] = [];
   let buffered = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     buffered += chunk.toString();
     let nl;
     while ((nl = buffered.indexOf('\n')) >= 0) {
@@ -51,7 +51,7 @@ export function spawnShmReader(mode: string, count = 0, wrap: string[] = []): Re
     child,
     result,
     printed: (line) => (lines.includes(line) ? Promise.resolve() : new Promise((resolve) => waiters.push({ line, resolve }))),
-    give: (grant) => child.stdin!.end(JSON.stringify(grant) + '\n'),
+    give: (grant) => child.stdin.end(JSON.stringify(grant) + '\n'),
   };
 }
 
