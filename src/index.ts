@@ -9,5 +9,5 @@ export { Subscriber, type SubscriberOptions } from './subscriber';
 export { controlCall, controlRequest, DEFAULT_CONTROL } from './control-client';
 export type { ControlReply } from './control-protocol';
 export type { DaemonStats } from './daemon/daemon';
-export type { SinkStats } from './daemon/registry';
-export type { SinkPolicy } from './config';
+export type { SinkStats } from './sink/registry';
+export type { SinkPolicy } from './sink/spec';

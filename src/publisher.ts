@@ -24,7 +24,7 @@
  */
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { DEFAULT_CONFIG } from './config';
+import { DEFAULT_QUEUE } from './defaults';
 import { ErrorCode, MsgmuxError } from './errors';
 import { Fifo } from './fifo';
 import { queueNameProblem } from './queue-limits';
@@ -33,7 +33,7 @@ import {
   FLAG_WORDS, MAX_PRIORITY, PRIORITY_BYTES, SENT, WANT_PROGRESS, openForWriting, type PublisherEvent, type PublisherTask,
 } from './publisher-task';
 
-const SENDER = path.join(__dirname, '..', 'workers', 'publisher.js');
+const SENDER = path.join(__dirname, '..', 'workers', 'publisher-sender.js');
 /** Default and smallest local ring: room for many small messages, a cheap allocation. */
 const DEFAULT_BUFFER = 256 << 10;
 const MIN_BUFFER = 16 << 10;
@@ -91,7 +91,7 @@ export class Publisher {
   private failure: MsgmuxError | null = null;
 
   constructor(options: PublisherOptions = {}) {
-    this.queue = options.queue ?? DEFAULT_CONFIG.queue;
+    this.queue = options.queue ?? DEFAULT_QUEUE;
     const problem = queueNameProblem(this.queue);
     if (problem) throw new MsgmuxError(ErrorCode.INVALID_ARGUMENT, `queue name ${JSON.stringify(this.queue)} ${problem}`);
     // Opened here too, not only in the sending thread, so that a missing queue or a permission error throws now.

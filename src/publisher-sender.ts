@@ -7,17 +7,19 @@
  * blocking syscall cannot be interrupted by worker.terminate(), and a process
  * that exits must not hang on this thread. Waiting for records needs no such
  * bound: Atomics.wait is interrupted by terminate().
+ *
+ * Runs in its own thread (workers/publisher-sender.ts), started by a
+ * Publisher with a PublisherTask (src/publisher-task.ts).
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import { Ring } from '../src/ring';
-import { FLAG_WORDS, PRIORITY_BYTES, SENT, WANT_PROGRESS, openForWriting, type PublisherEvent, type PublisherTask } from '../src/publisher-task';
-import { ErrorCode } from '../src/errors';
+import { Ring } from './ring';
+import { FLAG_WORDS, PRIORITY_BYTES, SENT, WANT_PROGRESS, openForWriting, type PublisherEvent, type PublisherTask } from './publisher-task';
+import { ErrorCode } from './errors';
 
 const SEND_WAIT_MS = 200;
 const BATCH = 256;
 
-function send(task: PublisherTask): void {
-  const post = (event: PublisherEvent): void => parentPort!.postMessage(event);
+/** Sends until the end-of-stream record, posting ready, progress and failure. */
+export function sendForPublisher(task: PublisherTask, post: (event: PublisherEvent) => void): void {
   const { flags } = task;
   if (flags.length < FLAG_WORDS) throw new RangeError('publisher flags too short');
   const ring = Ring.attach(task.ring);
@@ -59,5 +61,3 @@ function send(task: PublisherTask): void {
     reader.close();
   }
 }
-
-send(workerData as PublisherTask);
