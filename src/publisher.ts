@@ -154,8 +154,14 @@ export class Publisher {
       const last = this.pending.last()!;
       return new Promise((resolve, reject) => {
         const { resolve: accepted, reject: refused } = last;
-        last.resolve = () => (accepted(), this.flush().then(resolve, reject));
-        last.reject = (err) => (refused(err), reject(err));
+        last.resolve = () => {
+          accepted();
+          this.flush().then(resolve, reject);
+        };
+        last.reject = (err) => {
+          refused(err);
+          reject(err);
+        };
       });
     }
     if (this.failure) return Promise.reject(this.failure);

@@ -162,7 +162,7 @@ async function runFixture(file: string, args: string[]): Promise<string> {
   const child = spawn(process.execPath, [join(__dirname, 'fixtures', file), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   child.stdout.on('data', (chunk) => (output += chunk));
-  const [code] = await once(child, 'exit');
+  const [code] = (await once(child, 'exit')) as [number | null];
   if (code !== 0) throw new Error(`${file} exited ${code}`);
   return output;
 }
