@@ -23,48 +23,6 @@ function npm(args: string[], cwd: string): string {
   return result.stdout;
 }
 
-/** Runs inside the installed project: everything it requires comes from node_modules/msgmux. */
-const APP = `
-const { spawn } = require('node:child_process');
-const { Ring, Publisher, Subscriber, controlCall, ERROR_CODES } = require('msgmux');
-const { MessageQueue } = require('msgmux/native');
-const [queue, control] = process.argv.slice(2);
-
-async function main() {
-  const ring = Ring.create({ capacity: 1 << 16 });
-  const reader = ring.reader();
-  ring.writer().tryWrite(Buffer.from('through the ring'));
-  const fromRing = Buffer.from(reader.readSync(0)).toString();
-
-  const bin = require.resolve('msgmux/package.json').replace(/package\\.json$/, 'bin/msgmux');
-  const daemon = spawn(process.execPath, [bin, 'start', '--queue', queue, '--control', control], { stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise((resolve, reject) => {
-    let log = '';
-    daemon.stderr.on('data', (chunk) => { log += chunk; if (log.includes('msgmux started')) resolve(); });
-    daemon.on('exit', (code) => reject(new Error('daemon exited ' + code + ': ' + log)));
-  });
-  try {
-    const subscriber = await Subscriber.connect({ control });
-    const publisher = new Publisher({ queue });
-    for (const m of ['one', 'two', 'three']) await publisher.publish(m);
-    await publisher.close();
-    const received = [];
-    for await (const message of subscriber) {
-      received.push(Buffer.from(message).toString());
-      if (received.length === 3) break;
-    }
-    await subscriber.close();
-    const stats = await controlCall(control, { op: 'stats' });
-    console.log(JSON.stringify({ fromRing, received, hasStats: typeof stats === 'object', codes: Object.keys(ERROR_CODES).length,
-      native: Object.keys(require('msgmux/native')).includes('nativeBinding') }));
-  } finally {
-    daemon.kill('SIGTERM');
-    try { MessageQueue.unlink(queue); } catch {}
-  }
-}
-main().catch((err) => { console.error(err); process.exit(1); });
-`;
-
 test('the packed package installs as a dependency and globally, and works from there', { timeout: 300_000 }, async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'msgmux-pack-'));
   const queue = `/${uniqueName('install')}`;
@@ -90,7 +48,7 @@ test('the packed package installs as a dependency and globally, and works from t
   assert.ok(!fs.existsSync(path.join(installed, 'dist', 'bench')), 'benchmarks are not shipped');
   assert.ok(!fs.existsSync(path.join(installed, 'node_modules', 'posix-mq')) && !fs.existsSync(path.join(app, 'node_modules', 'posix-mq')));
 
-  fs.writeFileSync(path.join(app, 'app.js'), APP);
+  fs.copyFileSync(path.join(__dirname, 'fixtures', 'installed-app.js'), path.join(app, 'app.js'));
   const out = execFileSync(process.execPath, ['app.js', queue, `@${uniqueName('install-control')}`], { cwd: app, encoding: 'utf8', timeout: 60_000 });
   assert.deepEqual(JSON.parse(out.trim().split('\n').pop()!), {
     fromRing: 'through the ring', received: ['one', 'two', 'three'], hasStats: true, codes: Object.keys(ERROR_CODES).length, native: false,
