@@ -1,252 +1,282 @@
 /**
- * Publishing to msgmux from a program: a message is one mq_send to the
- * daemon's queue.
+ * Publishing to msgmux from a program: each message becomes one mq_send to
+ * the daemon's queue.
  *
- *   new Publisher({ queue = '/msgmux' })     throws ERR_MSGMUX_NO_QUEUE when the daemon has not created it
+ *   new Publisher({ queue = '/msgmux', bufferSize })  throws ERR_MSGMUX_NO_QUEUE when the daemon has not created it
  *   publisher.publish(data: string | Uint8Array, priority = 0): Promise<void>
- *   publisher.close(): Promise<void>         after everything already published is sent
- *   publisher.messageSize: number            the queue's largest message, in bytes
+ *   publisher.flush(): Promise<void>         once everything published so far is in the queue
+ *   publisher.close(): Promise<void>         flush, then stop; publish() is refused from then on
+ *   publisher.messageSize / depth            the queue's largest message (bytes) and depth
  *
- * publish() resolves once the message is in the queue, in call order. When
- * the queue is full it waits for room, so a slow bus slows the publisher down
- * and nothing is ever dropped. Errors: ERR_MSGMUX_MESSAGE_TOO_LARGE,
- * ERR_MSGMUX_NO_QUEUE, ERR_MSGMUX_CLOSED, ERR_MSGMUX_INVALID_ARGUMENT, or the
- * errno name (EACCES, ...). Main thread only: posix-mq is not worker-safe.
+ * How: publish() copies the message into a small local ring (a
+ * SharedArrayBuffer, from the caller's thread: no syscall, no wait) and a
+ * sending thread drains the ring into the queue with blocking mq_timedsend on
+ * one long-lived descriptor. publish() resolves once the message is in the
+ * local ring, so it resolves at once while there is room. When the queue is
+ * full, the ring fills behind it, and then publish() waits (Atomics.waitAsync,
+ * the event loop keeps running) until the sending thread has made room:
+ * backpressure reaches the caller, nothing is dropped, and messages reach the
+ * queue in call order. Works in any thread.
  *
- * Why no queue handle stays open: posix-mq watches every handle with a
- * uv_poll whose bookkeeping goes wrong in several states and then spins the
- * event loop (measured: 100% CPU from an idle handle on a queue holding 3 of
- * 10 messages, or one filled in the tick it was opened). A handle opened and
- * closed within one synchronous turn never reaches its poll callback, so
- * sends use one handle per turn. Waiting for room needs the poll, so a
- * separate handle is opened only while the queue is full, and closed as soon
- * as there is room; see waitForRoom.
- *
- * Closing a posix-mq handle needs care too: its uv_close callback runs later
- * and reads the object, so a handle garbage-collected in between crashes the
- * process (measured: SIGSEGV with a gc() between close and the next loop
- * turn). closeMq() keeps a closed handle alive until that callback has run.
- *
- *   closeMq(mq: PosixMQ): void               for any posix-mq handle, tests included
+ * The process stays alive while messages are unsent (the sending thread is
+ * referenced only then), so a script that ends right after publish() still
+ * delivers; an idle publisher does not keep the process alive.
  */
-import type PosixMQ from 'posix-mq';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { DEFAULT_QUEUE } from './defaults';
 import { ErrorCode, MsgmuxError } from './errors';
-import { DEFAULT_CONFIG } from './config';
+import { Fifo } from './fifo';
 import { queueNameProblem } from './queue-limits';
+import { Ring, type RingWriter } from './ring';
+import {
+  FLAG_WORDS, MAX_PRIORITY, PRIORITY_BYTES, SENT, WANT_PROGRESS, openForWriting, type PublisherEvent, type PublisherTask,
+} from './publisher-task';
 
-const O_WRONLY = 0o1;
-const O_NONBLOCK = 0o4000;
-const MAX_PRIORITY = 31; // posix-mq refuses more, although Linux allows 32767
-/** How often a waiter re-checks for room and starts over with a fresh handle, in case an event was missed. */
-const WAITER_RECHECK_MS = 100;
+const SENDER = path.join(__dirname, '..', 'workers', 'publisher-sender.js');
+/** Default and smallest local ring: room for many small messages, a cheap allocation. */
+const DEFAULT_BUFFER = 256 << 10;
+const MIN_BUFFER = 16 << 10;
+/** Ring bookkeeping per record (length word and padding), so that a ring of 4x this holds any message. */
+const RECORD_OVERHEAD = 16;
+const RESOLVED: Promise<void> = Promise.resolve();
+const END_OF_STREAM = new Uint8Array(0);
 
-/** posix-mq throws `new Error(strerror(errno))`; these are the errno names its messages stand for. */
-const ERRNO_BY_MESSAGE: Record<string, string> = {
-  'No such file or directory': 'ENOENT',
-  'Permission denied': 'EACCES',
-  'Invalid argument': 'EINVAL',
-  'Message too long': 'EMSGSIZE',
-  'Too many open files': 'EMFILE',
-  'Too many open files in system': 'ENFILE',
-  'Bad file descriptor': 'EBADF',
-};
-
-function queueError(queue: string, err: unknown): MsgmuxError {
-  const message = err instanceof Error ? err.message : String(err);
-  const errno = ERRNO_BY_MESSAGE[message];
-  if (errno === 'ENOENT') {
-    return new MsgmuxError(ErrorCode.NO_QUEUE, `queue ${queue} does not exist: is msgmux running? (msgmux start creates it)`, { cause: err });
-  }
-  if (errno === 'EACCES') {
-    return new MsgmuxError('EACCES', `no permission to write to queue ${queue} (the daemon sets its mode with queueMode)`, { cause: err });
-  }
-  return new MsgmuxError(errno ?? ErrorCode.QUEUE, `queue ${queue}: ${message}`, { cause: err });
-}
-
-const closing = new Set<PosixMQ>();
-
-/** Closes a posix-mq handle and keeps it reachable until libuv has finished closing it. */
-export function closeMq(mq: PosixMQ): void {
-  mq.close();
-  closing.add(mq);
-  // The second hop runs in a later loop iteration than the close, so after its close phase.
-  setImmediate(() => setImmediate(() => closing.delete(mq)));
-}
-
-/**
- * posix-mq is loaded on first use, not on import: it is not worker-safe, and
- * `import { Ring } from 'msgmux'` must work in any thread.
- */
-let PosixMQClass: typeof PosixMQ | undefined;
-const loadPosixMq = (): typeof PosixMQ => (PosixMQClass ??= require('posix-mq') as typeof PosixMQ);
-
-function openQueue(queue: string): PosixMQ {
-  const mq = new (loadPosixMq())();
-  try {
-    mq.open({ name: queue, flags: O_WRONLY | O_NONBLOCK });
-  } catch (err) {
-    throw queueError(queue, err);
-  }
-  return mq;
-}
-
-/**
- * Resolves once `queue` has room. Wakes on the handle's events, after its
- * first poll callback, and every WAITER_RECHECK_MS with a fresh handle: the
- * handle's state is only trustworthy when it was opened on a full queue that
- * stayed full until its first callback, and the recheck bounds any other case.
- */
-function waitForRoom(queue: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let waiter: PosixMQ | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    let done = false;
-    const finish = (err?: unknown) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      if (waiter) closeMq(waiter);
-      err === undefined ? resolve() : reject(err);
-    };
-    const check = () => {
-      if (!done && waiter && !waiter.isFull) finish();
-    };
-    const arm = () => {
-      if (waiter) closeMq(waiter);
-      try {
-        waiter = openQueue(queue);
-      } catch (err) {
-        waiter = undefined;
-        return finish(err);
-      }
-      waiter.on('drain', check);
-      waiter.on('messages', check);
-      // Two hops: the second runs after a poll phase has seen the new handle.
-      setImmediate(() => setImmediate(check));
-      timer = setTimeout(recheck, WAITER_RECHECK_MS);
-    };
-    const recheck = () => {
-      check();
-      if (!done) arm();
-    };
-    arm();
-  });
+export interface PublisherOptions {
+  /** The daemon's queue (default `/msgmux`). */
+  queue?: string;
+  /**
+   * Bytes of local buffering between publish() and the queue (default 256 KiB,
+   * raised to fit four of the queue's largest messages; a power of two).
+   */
+  bufferSize?: number;
 }
 
 interface Pending {
-  data: Buffer;
-  priority: number;
+  record: Uint8Array;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
 
-export interface PublisherOptions {
-  queue?: string;
+interface FlushWaiter {
+  target: number;
+  resolve: () => void;
+  reject: (err: unknown) => void;
 }
+
+const nextPowerOfTwo = (n: number): number => 2 ** Math.ceil(Math.log2(n));
 
 export class Publisher {
   readonly queue: string;
   readonly messageSize: number;
   readonly depth: number;
-  private readonly pending: Pending[] = [];
-  private flushScheduled = false;
-  private waiting = false;
+  private readonly ring: Ring;
+  private readonly writer: RingWriter;
+  private readonly flags = new Int32Array(new SharedArrayBuffer(FLAG_WORDS * 4));
+  private readonly worker: Worker;
+  private readonly scratch: Buffer;
+  /** Messages that wait for the sending thread to start or for room in the ring, in call order. */
+  private readonly pending = new Fifo<Pending>();
+  private readonly flushWaiters: FlushWaiter[] = [];
+  private readonly exited: Promise<void>;
+  /** Settles once the sending thread has joined the ring (or failed): records written before that would go unread. */
+  private readonly ready: Promise<void>;
+  private settleReady: () => void = () => undefined;
+  /** Messages written to the ring (mod 2^32), compared with the sender's SENT count. */
+  private accepted = 0;
+  private started = false;
+  private pumping = false;
+  private referenced = false;
   private closed = false;
-  private idle: Array<() => void> = [];
+  private failure: MsgmuxError | null = null;
 
   constructor(options: PublisherOptions = {}) {
-    this.queue = options.queue ?? DEFAULT_CONFIG.queue;
+    this.queue = options.queue ?? DEFAULT_QUEUE;
     const problem = queueNameProblem(this.queue);
     if (problem) throw new MsgmuxError(ErrorCode.INVALID_ARGUMENT, `queue name ${JSON.stringify(this.queue)} ${problem}`);
-    const mq = openQueue(this.queue);
-    this.messageSize = mq.msgsize;
-    this.depth = mq.maxmsgs;
-    closeMq(mq);
+    // Opened here too, not only in the sending thread, so that a missing queue or a permission error throws now.
+    const probe = openForWriting(this.queue);
+    try {
+      ({ messageSize: this.messageSize, depth: this.depth } = probe.attributes());
+    } finally {
+      probe.close();
+    }
+    this.ring = Ring.create({ capacity: bufferCapacity(options.bufferSize, this.messageSize) });
+    this.writer = this.ring.writer();
+    this.scratch = Buffer.allocUnsafe(PRIORITY_BYTES + this.messageSize);
+    const task: PublisherTask = { queue: this.queue, ring: this.ring.buffer, flags: this.flags };
+    this.worker = new Worker(SENDER, { workerData: task });
+    this.ring.reclaimOnExit(this.worker); // a dead sender must not leave publish() waiting for room
+    this.ready = new Promise((resolve) => (this.settleReady = resolve));
+    this.worker.on('message', (event: PublisherEvent) => this.onEvent(event));
+    this.worker.once('error', (err) => this.fail(new MsgmuxError(ErrorCode.QUEUE, `queue ${this.queue}: the sending thread failed: ${err.message}`, { cause: err })));
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => {
+      if (!this.closed) this.fail(new MsgmuxError(ErrorCode.QUEUE, `queue ${this.queue}: the sending thread stopped`));
+      resolve();
+    }));
+    this.worker.unref(); // after the listeners: adding a 'message' listener refs the thread again
   }
 
+  /**
+   * Resolves once the message is on its way (in the local buffer, sent in call
+   * order); waits while the buffer is full. The data is copied at once: the
+   * caller may reuse its buffer.
+   */
   publish(data: string | Uint8Array, priority = 0): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new MsgmuxError(ErrorCode.CLOSED, 'publisher is closed'));
     if (!Number.isInteger(priority) || priority < 0 || priority > MAX_PRIORITY) {
       return Promise.reject(new MsgmuxError(ErrorCode.INVALID_ARGUMENT, `priority must be an integer from 0 to ${MAX_PRIORITY} (got ${priority})`));
     }
-    // a copy: the caller may reuse its buffer while the message waits for room
-    const buffer = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data);
-    if (buffer.byteLength > this.messageSize) {
-      return Promise.reject(
-        new MsgmuxError(ErrorCode.MESSAGE_TOO_LARGE, `message is ${buffer.byteLength} bytes; queue ${this.queue} takes at most ${this.messageSize}`),
-      );
+    const length = this.encode(data, priority);
+    if (length < 0) {
+      return Promise.reject(new MsgmuxError(
+        ErrorCode.MESSAGE_TOO_LARGE,
+        `message is ${typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength} bytes; queue ${this.queue} takes at most ${this.messageSize}`,
+      ));
+    }
+    this.reference();
+    const record = this.scratch.subarray(0, length);
+    if (this.pending.length === 0 && this.started && this.writer.tryWrite(record)) {
+      this.accepted = (this.accepted + 1) | 0;
+      return RESOLVED;
     }
     return new Promise((resolve, reject) => {
-      this.pending.push({ data: buffer, priority, resolve, reject });
-      this.scheduleFlush();
+      this.pending.push({ record: new Uint8Array(record), resolve, reject }); // a copy: scratch is reused
+      void this.pump();
     });
   }
 
-  /** Stops accepting messages; resolves once those already published are in the queue. */
-  close(): Promise<void> {
-    this.closed = true;
-    if (this.pending.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idle.push(resolve));
-  }
-
-  // Publishes issued in the same turn share one queue handle.
-  private scheduleFlush(): void {
-    if (this.flushScheduled || this.waiting) return;
-    this.flushScheduled = true;
-    queueMicrotask(() => {
-      this.flushScheduled = false;
-      this.flush();
-    });
-  }
-
-  private flush(): void {
-    let mq: PosixMQ;
-    try {
-      mq = openQueue(this.queue);
-    } catch (err) {
-      return this.failAll(err);
+  /** Resolves once every message published before this call is in the queue. */
+  flush(): Promise<void> {
+    if (this.pending.length > 0) {
+      // Their count is known only once they are in the ring: flush again behind the last of them.
+      const last = this.pending.last()!;
+      return new Promise((resolve, reject) => {
+        const { resolve: accepted, reject: refused } = last;
+        last.resolve = () => {
+          accepted();
+          this.flush().then(resolve, reject);
+        };
+        last.reject = (err) => {
+          refused(err);
+          reject(err);
+        };
+      });
     }
+    if (this.failure) return Promise.reject(this.failure);
+    const target = this.accepted;
+    if (this.sentUpTo(target)) return RESOLVED;
+    return new Promise((resolve, reject) => {
+      this.flushWaiters.push({ target, resolve, reject });
+      Atomics.store(this.flags, WANT_PROGRESS, 1);
+    });
+  }
+
+  /** Stops accepting messages; resolves once those already published are in the queue and the sending thread is gone. */
+  async close(): Promise<void> {
+    if (this.closed) return this.exited;
+    this.closed = true;
     try {
-      while (this.pending.length > 0) {
-        const next = this.pending[0];
-        let sent: boolean;
-        try {
-          sent = mq.push(next.data, next.priority);
-        } catch (err) {
-          this.pending.shift();
-          next.reject(queueError(this.queue, err));
-          continue;
+      await this.flush();
+    } finally {
+      // The empty record tells the sender to finish; a failed sender is gone already.
+      await this.ready;
+      if (!this.failure) await this.writer.write(END_OF_STREAM);
+      this.reference();
+      await this.exited;
+      this.writer.close();
+    }
+  }
+
+  /** Writes `[priority][data]` into scratch; returns its length, or -1 if data exceeds messageSize. */
+  private encode(data: string | Uint8Array, priority: number): number {
+    const { scratch } = this;
+    scratch[0] = priority & 0xff;
+    scratch[1] = priority >> 8;
+    if (typeof data === 'string') {
+      // Three bytes per UTF-16 unit at most: only a long string needs counting.
+      if (data.length * 3 > this.messageSize && Buffer.byteLength(data) > this.messageSize) return -1;
+      return PRIORITY_BYTES + scratch.write(data, PRIORITY_BYTES);
+    }
+    if (data.byteLength > this.messageSize) return -1;
+    scratch.set(data, PRIORITY_BYTES);
+    return PRIORITY_BYTES + data.byteLength;
+  }
+
+  /** Moves pending messages into the ring in order, waiting for the sender to start and for room. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      await this.ready;
+      for (let next = this.pending.peek(); next && !this.failure; next = this.pending.peek()) {
+        if (!this.writer.tryWrite(next.record)) {
+          await this.writer.write(next.record);
+          if (this.failure) break;
         }
-        if (!sent) return this.waitThenFlush();
         this.pending.shift();
+        this.accepted = (this.accepted + 1) | 0;
         next.resolve();
       }
-      this.settleIdle();
     } finally {
-      closeMq(mq);
+      this.pumping = false;
     }
   }
 
-  private waitThenFlush(): void {
-    this.waiting = true;
-    waitForRoom(this.queue).then(
-      () => {
-        this.waiting = false;
-        this.flush();
-      },
-      (err) => {
-        this.waiting = false;
-        this.failAll(err);
-      },
+  private onEvent(event: PublisherEvent): void {
+    if (event.type === 'ready') {
+      this.started = true;
+      this.settleReady();
+      return;
+    }
+    if (event.type === 'failed') {
+      const unsent = (this.accepted - Atomics.load(this.flags, SENT)) | 0;
+      this.fail(new MsgmuxError(event.code, `${event.message}${unsent > 0 ? ` (${unsent} published messages were not sent)` : ''}`));
+      return;
+    }
+    const waiters = this.flushWaiters.splice(0);
+    for (const waiter of waiters) (this.sentUpTo(waiter.target) ? waiter.resolve() : this.flushWaiters.push(waiter));
+    if (this.flushWaiters.length === 0) Atomics.store(this.flags, WANT_PROGRESS, 0);
+    if (event.idle && this.pending.length === 0 && this.sentUpTo(this.accepted)) this.unreference();
+  }
+
+  private fail(err: MsgmuxError): void {
+    if (this.failure) return;
+    this.failure = err;
+    this.settleReady();
+    for (const item of this.pending.clear()) item.reject(err);
+    for (const waiter of this.flushWaiters.splice(0)) waiter.reject(err);
+    this.unreference();
+  }
+
+  private sentUpTo(target: number): boolean {
+    return ((Atomics.load(this.flags, SENT) - target) | 0) >= 0;
+  }
+
+  /** The sending thread keeps the process alive only while it has work. */
+  private reference(): void {
+    if (this.referenced) return;
+    this.referenced = true;
+    this.worker.ref();
+  }
+
+  /** Not once closing: close() waits for the thread's exit, which only a referenced thread is sure to report. */
+  private unreference(): void {
+    if (!this.referenced || this.closed) return;
+    this.referenced = false;
+    this.worker.unref();
+  }
+}
+
+function bufferCapacity(requested: number | undefined, messageSize: number): number {
+  const least = nextPowerOfTwo(Math.max(MIN_BUFFER, 4 * (PRIORITY_BYTES + messageSize + RECORD_OVERHEAD)));
+  if (requested === undefined) return Math.max(DEFAULT_BUFFER, least);
+  if (!Number.isInteger(requested) || requested < least || (requested & (requested - 1)) !== 0) {
+    throw new MsgmuxError(
+      ErrorCode.INVALID_ARGUMENT,
+      `bufferSize must be a power of two of at least ${least} bytes for this queue (4 of its ${messageSize}-byte messages; got ${requested})`,
     );
   }
-
-  private failAll(err: unknown): void {
-    for (const item of this.pending.splice(0)) item.reject(err);
-    this.settleIdle();
-  }
-
-  private settleIdle(): void {
-    if (this.pending.length === 0) for (const resolve of this.idle.splice(0)) resolve();
-  }
+  return requested;
 }

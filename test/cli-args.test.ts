@@ -37,8 +37,8 @@ test('start: every flag, sizes with units, repeated sinks; the result feeds reso
 
 test('pub: messages, priority, "--" before a message that looks like a flag', () => {
   assert.deepEqual(parseCommandLine(['pub', 'hello']), { command: 'pub', queue: '/msgmux', priority: 0, messages: ['hello'] });
-  assert.deepEqual(parseCommandLine(['pub', '--queue', '/q', '--priority', '31', 'a', 'b']), {
-    command: 'pub', queue: '/q', priority: 31, messages: ['a', 'b'],
+  assert.deepEqual(parseCommandLine(['pub', '--queue', '/q', '--priority', '32767', 'a', 'b']), {
+    command: 'pub', queue: '/q', priority: 32767, messages: ['a', 'b'],
   });
   assert.deepEqual(parseCommandLine(['pub', '--', '--not-a-flag']), { command: 'pub', queue: '/msgmux', priority: 0, messages: ['--not-a-flag'] });
   assert.deepEqual(parseCommandLine(['pub']), { command: 'pub', queue: '/msgmux', priority: 0, messages: [] });
@@ -74,7 +74,7 @@ test('usage errors name the bad flag or value', () => {
   usageError(['start', '--policy', 'fast'], '--policy must be one of block, drop, evict (got "fast")');
   usageError(['start', '--sinks', '/a'], "Unknown option '--sinks'");
   usageError(['start', 'extra'], "Unexpected argument 'extra'");
-  usageError(['pub', '--priority', '32'], '--priority must be an integer from 0 to 31');
+  usageError(['pub', '--priority', '32768'], '--priority must be an integer from 0 to 32767');
   usageError(['pub', '--priority', '-1'], '--priority');
   usageError(['pub', '--queue'], "'--queue <value>' argument missing");
   usageError(['sub', '--count', '0'], '--count must be a positive integer');

@@ -6,7 +6,8 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DgramSocket, MessageQueue, nativeBinding } from '../src/native';
+import { DgramSocket, MessageQueue } from '../src/native';
+import { nativeBinding } from '../src/native/binding';
 import { abstractName, Cleanup, queueName, unlinkQuietly } from './helpers/native';
 
 const SIZE = 64;

@@ -5,7 +5,7 @@
  * other's queues.
  */
 import PosixMQ from 'posix-mq';
-import { closeMq } from '../src/publisher';
+import { closeMq } from './helpers/posix-mq';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';

@@ -50,7 +50,7 @@ SIGHUP rereads --config (these flags still apply on top); SIGTERM drains and exi
 Publish each MESSAGE; with none, publish one message per line of stdin.
 Waits while the queue is full; never drops.
   --queue NAME          queue to publish to (default ${DEFAULT_CONFIG.queue})
-  --priority N          0 … 31, higher is delivered first (default 0)`,
+  --priority N          0 … 32767, higher is delivered first (default 0)`,
   sub: `usage: msgmux sub [options]
 Subscribe and print every message.
   --control ADDR        the daemon's control socket (default ${DEFAULT_CONFIG.control})
@@ -171,7 +171,7 @@ export function parseCommandLine(argv: string[]): Command {
       return {
         command,
         queue: o.queue ?? DEFAULT_CONFIG.queue,
-        priority: read(command, 'priority', o.priority, integer(0, 31), 'an integer from 0 to 31') ?? 0,
+        priority: read(command, 'priority', o.priority, integer(0, 32767), 'an integer from 0 to 32767') ?? 0,
         messages: positionals,
       };
     }

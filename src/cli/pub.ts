@@ -5,8 +5,10 @@
  *
  * Resolves to the number of messages published; throws MsgmuxError (the
  * caller prints it). Stdin is read a chunk at a time and the next chunk is
- * not read until the current one's lines are in the queue, so a full queue
- * stops the reading and memory stays at one chunk plus one partial line.
+ * not read until the Publisher has taken the current one's lines, which it
+ * does only while its local buffer has room: a full queue stops the reading,
+ * and memory stays at that buffer plus one chunk and one partial line. It
+ * resolves once every line is in the queue (close() flushes).
  * Lines end at "\n" (a "\r" before it is dropped); a last line without "\n"
  * is published too. Empty lines are empty messages.
  */

@@ -62,5 +62,3 @@ export { decodeAddress, encodeAddress } from './address';
 export { isAbstractAddress, normalizeAddress, SUN_PATH_BYTES } from '../address';
 export { isSyscallError, NativeErrorCode } from './errors';
 export type { SyscallError } from './errors';
-export { bindingPath, nativeBinding } from './binding';
-export type { NativeBinding, NativeHandle } from './binding';

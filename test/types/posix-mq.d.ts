@@ -2,7 +2,7 @@
  * Types for posix-mq@1.1.3 (it ships none). The native methods throw
  * `new Error(strerror(errno))`; push/shift return false on EAGAIN.
  * Events: 'messages' (the queue became non-empty), 'drain' (it has room);
- * both come from a uv_poll on the handle; see src/publisher.ts for its quirks.
+ * both come from a uv_poll on the handle; see test/helpers/posix-mq.ts for its quirks.
  * That uv_poll also makes the descriptor non-blocking whatever `flags` say:
  * push and shift never block.
  */

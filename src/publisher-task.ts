@@ -1,0 +1,53 @@
+/**
+ * What a Publisher and its sending thread share: the task, the events, the
+ * flag words, how a message is laid out in the local ring, and how opening
+ * the queue fails.
+ *
+ * A ring record is `[priority: u16 little-endian][payload]`. A record of
+ * zero bytes (no priority) is the end of the stream: the sender exits once it
+ * has sent everything before it.
+ */
+import { ErrorCode, MsgmuxError } from './errors';
+import { MessageQueue } from './native/mq';
+
+export interface PublisherTask {
+  queue: string;
+  ring: SharedArrayBuffer;
+  /** [SENT]: messages sent so far (mod 2^32); [WANT_PROGRESS]: 1 while the owner waits for a count. */
+  flags: Int32Array;
+}
+
+export type PublisherEvent =
+  | { type: 'ready' }
+  /** Sent more while the owner waits for a count, or caught up with the ring. */
+  | { type: 'progress'; idle: boolean }
+  | { type: 'failed'; code: string; message: string };
+
+export const SENT = 0;
+export const WANT_PROGRESS = 1;
+export const FLAG_WORDS = 2;
+
+export const PRIORITY_BYTES = 2;
+/** Linux's MQ_PRIO_MAX - 1. */
+export const MAX_PRIORITY = 32767;
+
+/** Opens `queue` for writing, naming what is wrong when it cannot. */
+export function openForWriting(queue: string): MessageQueue {
+  try {
+    return MessageQueue.open(queue, { read: false, write: true });
+  } catch (err) {
+    throw queueError(queue, err);
+  }
+}
+
+export function queueError(queue: string, err: unknown): MsgmuxError {
+  const code = (err as { code?: unknown }).code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === 'ENOENT') {
+    return new MsgmuxError(ErrorCode.NO_QUEUE, `queue ${queue} does not exist: is msgmux running? (msgmux start creates it)`, { cause: err });
+  }
+  if (code === 'EACCES') {
+    return new MsgmuxError('EACCES', `no permission to write to queue ${queue} (the daemon sets its mode with queueMode)`, { cause: err });
+  }
+  return new MsgmuxError(typeof code === 'string' ? code : ErrorCode.QUEUE, `queue ${queue}: ${message}`, { cause: err });
+}
