@@ -8,7 +8,8 @@
         "native/args.c",
         "native/errors.c",
         "native/dgram.c",
-        "native/mq.c"
+        "native/mq.c",
+        "native/udp.c"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],

@@ -55,6 +55,16 @@ export interface NativeBinding {
   readonly O_CREAT: number;
   readonly O_EXCL: number;
   readonly O_NONBLOCK: number;
+
+  // AF_INET UDP (udp.c): sockets are socket handles, so the dgram* send/recv/poll calls serve them too.
+  udpOpen(nonBlocking: boolean): NativeHandle;
+  udpBind(h: NativeHandle, ip: Bytes, port: number, reuseAddress: boolean, target: Target): void;
+  udpConnect(h: NativeHandle, ip: Bytes, port: number, target: Target): void;
+  udpMulticastOptions(h: NativeHandle, ttl: number, iface: Bytes, loopback: boolean, target: Target): void;
+  udpJoin(h: NativeHandle, group: Bytes, iface: Bytes, target: Target): void;
+  /** poll(2) for POLLIN on fds[0 … count); revents: 1 readable, 4 hangup, 8 error. */
+  pollMany(fds: Int32Array, count: number, timeoutMs: number, revents: Int32Array): number;
+  readonly POLL_MAX: number;
 }
 
 /** The package root is the nearest ancestor holding binding.gyp (works from src/ and dist/src/). */

@@ -57,6 +57,8 @@
 export { DgramSocket } from './dgram';
 export type { DgramSocketOptions, PeerCredentials, PollEvents, PollResult, ReceivedDatagram } from './dgram';
 export { MessageQueue } from './mq';
+export { POLL_MAX, pollReadable, UdpSocket } from './udp';
+export type { MulticastSendOptions } from './udp';
 export type { MessageQueueOpenOptions, QueueAttributes, ReceivedMessage } from './mq';
 export { decodeAddress, encodeAddress } from './address';
 export { isAbstractAddress, normalizeAddress, SUN_PATH_BYTES } from '../address';
