@@ -21,6 +21,10 @@ import { socketAddressProblem } from './address';
 import { DEFAULT_CONTROL, DEFAULT_MAX_MESSAGE, DEFAULT_QUEUE } from './defaults';
 import { ErrorCode, MsgmuxError } from './errors';
 import { HARD_MSGMAX, HARD_MSGSIZEMAX, queueNameProblem } from './queue-limits';
+import {
+  checkMulticast, checkMulticastSend, checkNats, finishNetwork, groupAddressProblem, mergeNetworkFields,
+  type MulticastConfig, type NatsConfig,
+} from './network-config';
 import { CONFIGURED_SINK_KINDS, SINK_POLICIES, type SinkPolicy, type SinkSpec } from './sink/spec';
 import { formatListenAddress, parseListenAddress } from './ops/listen-address';
 
@@ -48,11 +52,20 @@ export interface DaemonConfig {
   // ---- operations ----
   /** The Prometheus listener, `HOST:PORT` (a bare port means loopback); null: no listener. */
   metrics: string | null;
+  // ---- beyond one host (src/network-config.ts) ----
+  /** Multicast send defaults, and the groups to ingest. */
+  multicast: MulticastConfig;
+  /** The NATS bridge; null when not configured. */
+  nats: NatsConfig | null;
 }
 
 /** A sink as written in a file or given as a flag: only the path is required. */
 export type SinkInput = Pick<SinkSpec, 'path'> & Partial<Omit<SinkSpec, 'path'>>;
-export type ConfigInput = Partial<Omit<DaemonConfig, 'sinks'>> & { sinks?: SinkInput[] };
+export type ConfigInput = Partial<Omit<DaemonConfig, 'sinks' | 'multicast' | 'nats'>> & {
+  sinks?: SinkInput[];
+  multicast?: Partial<MulticastConfig>;
+  nats?: Partial<NatsConfig> | null;
+};
 
 export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze({
   queue: DEFAULT_QUEUE,
@@ -69,6 +82,8 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze({
   sinks: [],
   // ---- operations ----
   metrics: null,
+  multicast: { ttl: 1, interface: '0.0.0.0', loopback: true, sources: [] },
+  nats: null,
 });
 
 /**
@@ -155,9 +170,14 @@ const listenAddress: Check<string | null> = (v) => {
   const r = parseListenAddress(String(v));
   return 'problem' in r ? { problem: r.problem } : formatListenAddress(r);
 };
+const groupAddress: Check<string> = (v) => {
+  const problem = groupAddressProblem(v);
+  return problem ? { problem } : (v as string);
+};
+const SINK_FLAGS: Record<string, string> = { static: '--sink', mq: '--mq-sink', multicast: '--multicast-sink' };
 const MS_MAX = 24 * 3600 * 1000;
 
-const TOP_LEVEL: { [K in keyof Omit<DaemonConfig, 'sinks'>]: Check<DaemonConfig[K]> } = {
+const TOP_LEVEL: { [K in keyof Omit<DaemonConfig, 'sinks'>]: Check<Required<ConfigInput>[K]> } = {
   queue: queueName,
   queueDepth: integer(1, HARD_MSGMAX),
   maxMessage: size(1, HARD_MSGSIZEMAX),
@@ -171,6 +191,8 @@ const TOP_LEVEL: { [K in keyof Omit<DaemonConfig, 'sinks'>]: Check<DaemonConfig[
   logLevel: oneOf(LOG_LEVELS),
   // ---- operations ----
   metrics: listenAddress,
+  multicast: checkMulticast,
+  nats: checkNats,
 };
 
 const SINK_FIELDS: { [K in keyof SinkSpec]: Check<SinkSpec[K]> } = {
@@ -178,6 +200,7 @@ const SINK_FIELDS: { [K in keyof SinkSpec]: Check<SinkSpec[K]> } = {
   kind: oneOf(CONFIGURED_SINK_KINDS),
   policy: oneOf(SINK_POLICIES),
   evictAfterMs: integer(1, MS_MAX),
+  multicast: checkMulticastSend as Check<SinkSpec['multicast']>,
 };
 
 /** Where values come from, for naming them: `config.sinks[2].policy` or `--queue-depth`. */
@@ -185,7 +208,7 @@ type Source = 'config' | 'flags';
 const kebab = (key: string) => '--' + key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 const fieldName = (source: Source, key: string) => (source === 'flags' ? kebab(key) : `config.${key}`);
 const sinkName = (source: Source, i: number, sink: Partial<SinkInput> | undefined) =>
-  source === 'flags' ? `${sink?.kind === 'mq' ? '--mq-sink' : '--sink'} ${shown(sink?.path)}` : `config.sinks[${i}]`;
+  source === 'flags' ? `${SINK_FLAGS[sink?.kind ?? 'static'] ?? '--sink'} ${shown(sink?.path)}` : `config.sinks[${i}]`;
 
 /** Checks each known field of `raw` against `table`; unknown keys are problems too. */
 function checkFields<T extends object>(
@@ -204,7 +227,8 @@ function checkFields<T extends object>(
   for (const [key, value] of Object.entries(raw)) {
     if (value === undefined || !Object.hasOwn(table, key)) continue;
     const r = (table as Record<string, Check<unknown>>)[key](value);
-    if (isProblem(r)) issues.push(`${nameOf(key)} ${r.problem}`);
+    // a nested block's problem starts with its field's path (`.ttl must ...`)
+    if (isProblem(r)) issues.push(`${nameOf(key)}${r.problem.startsWith('.') ? '' : ' '}${r.problem}`);
     else (out as Record<string, unknown>)[key] = r;
   }
   if (unknown.length > 0) {
@@ -227,7 +251,7 @@ function checkSinks(raw: unknown, source: Source, issues: string[]): SinkInput[]
     const sink = checkFields<SinkSpec>(entry, SINK_FIELDS, where, (k) => `${where}.${k}`, issues);
     if (issues.length > before) return;
     if (sink.path === undefined) return void issues.push(`${where}.path is required`);
-    const r = (sink.kind === 'mq' ? queueName : filesystemSocket)(sink.path);
+    const r = (sink.kind === 'mq' ? queueName : sink.kind === 'multicast' ? groupAddress : filesystemSocket)(sink.path);
     // a flag (`--sink PATH`) is its own path; a file entry has a .path field
     if (isProblem(r)) issues.push(`${source === 'flags' ? where : `${where}.path`} ${r.problem}`);
     else sinks.push(sink as SinkInput);
@@ -238,13 +262,13 @@ function checkSinks(raw: unknown, source: Source, issues: string[]): SinkInput[]
 function checkSource(raw: unknown, source: Source, issues: string[]): { fields: ConfigInput; sinks: SinkInput[] } {
   const isObject = typeof raw === 'object' && raw !== null && !Array.isArray(raw);
   const { sinks, ...rest } = isObject ? (raw as Record<string, unknown>) : {};
-  const fields = checkFields<Omit<DaemonConfig, 'sinks'>>(isObject ? rest : raw, TOP_LEVEL, source, (k) => fieldName(source, k), issues);
+  const fields = checkFields<Required<Omit<ConfigInput, 'sinks'>>>(isObject ? rest : raw, TOP_LEVEL, source, (k) => fieldName(source, k), issues);
   return { fields, sinks: checkSinks(sinks, source, issues) };
 }
 
 /** Cross-field rules and defaults, once every source is merged. */
 function finish(fields: ConfigInput, sinks: SinkInput[], issues: string[]): DaemonConfig {
-  const config: DaemonConfig = { ...DEFAULT_CONFIG, ...fields, sinks: [] };
+  const config: DaemonConfig = { ...DEFAULT_CONFIG, ...fields, sinks: [], ...finishNetwork(fields, issues) };
   const needed = minRingSize(config.maxMessage);
   if (config.ringSize < needed) {
     issues.push(
@@ -258,7 +282,9 @@ function finish(fields: ConfigInput, sinks: SinkInput[], issues: string[]): Daem
     const key = `${kind}:${sink.path}`;
     if (seen.has(key)) issues.push(`${kind} sink ${shown(sink.path)} is listed twice`);
     seen.set(key, sink.path);
-    config.sinks.push({ path: sink.path, kind, policy: sink.policy ?? config.policy, evictAfterMs: sink.evictAfterMs ?? config.evictAfterMs });
+    const { ttl, interface: iface, loopback } = config.multicast;
+    const multicast = kind === 'multicast' ? { ttl, interface: iface, loopback, ...sink.multicast } : undefined;
+    config.sinks.push({ path: sink.path, kind, policy: sink.policy ?? config.policy, evictAfterMs: sink.evictAfterMs ?? config.evictAfterMs, ...(multicast && { multicast }) });
   }
   if (config.sinks.length > config.maxSinks) issues.push(`${config.sinks.length} sinks are listed but maxSinks is ${config.maxSinks}`);
   return config;
@@ -300,7 +326,7 @@ export function resolveConfig(options: { file?: string; flags?: ConfigInput }): 
   const issues: string[] = [];
   const fromFile = file !== undefined ? checkSource(loadConfigFile(file), 'config', issues) : { fields: {}, sinks: [] };
   const fromFlags = checkSource(flags, 'flags', issues);
-  const config = finish({ ...fromFile.fields, ...fromFlags.fields }, [...fromFile.sinks, ...fromFlags.sinks], issues);
+  const config = finish(mergeNetworkFields(fromFile.fields, fromFlags.fields), [...fromFile.sinks, ...fromFlags.sinks], issues);
   throwIfAny(issues, file !== undefined ? `invalid configuration (${file} and flags)` : 'invalid flags');
   return config;
 }

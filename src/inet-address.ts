@@ -27,7 +27,7 @@ export function parseGroupAddress(text: string): GroupAddress | { problem: strin
   const match = /^([\d.]+):(\d{1,5})$/.exec(text);
   const ip = match ? parseIp4(match[1]) : null;
   if (!match || !ip) return { problem: 'must be a multicast group and port like 225.4.5.6:5000' };
-  if (ip[0] < 224 || ip[0] > 239) return { problem: `must be a multicast group in 224.0.0.0 … 239.255.255.255 (${match[1]} is not)` };
+  if (ip[0] < 224 || ip[0] > 239) return { problem: 'must be a multicast group in 224.0.0.0 … 239.255.255.255, with a port' };
   const port = Number(match[2]);
   if (port < 1 || port > 65535) return { problem: 'must have a port from 1 to 65535' };
   return { group: match[1], port };

@@ -13,6 +13,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ErrorCode, MsgmuxError } from '../errors';
 import { BENCH_OPTIONS, BENCH_USAGE, parseBenchFlags, type BenchFlags } from './bench-args';
 import { DEFAULT_CONFIG, parseSize, type ConfigInput, type SinkInput } from '../config';
+import { NATS_SINK_POLICIES } from '../network-config';
 import { SINK_POLICIES, type SinkPolicy } from '../sink/spec';
 
 export const COMMANDS = ['start', 'pub', 'sub', 'stats', 'bench'] as const;
@@ -45,6 +46,17 @@ Run the daemon: every message sent to the queue goes to every sink.
   --queue-depth N       queue depth (default ${DEFAULT_CONFIG.queueDepth}; capped by the kernel)
   --policy P            default sink policy: block, drop or evict (default ${DEFAULT_CONFIG.policy})
   --metrics ADDR        serve Prometheus metrics at http://ADDR/metrics: HOST:PORT, or a port (loopback)
+Beyond one host (see the README: joining two hosts):
+  --multicast-sink G:P  send every message to multicast group G, port P (repeatable)
+  --multicast-source G:P  join group G and ingest its datagrams (repeatable)
+  --multicast-ttl N     hops, 0 … 255 (default 1: the local network)
+  --multicast-interface IP  interface to send and join on (default: the routing table's)
+  --multicast-loopback yes|no  whether this host's own members hear it (default yes)
+  --nats URL            NATS server, nats://HOST:PORT
+  --nats-sink SUBJECT   publish every local message to SUBJECT
+  --nats-sink-policy P  block or drop while NATS is unreachable (default block)
+  --nats-source SUBJECT ingest SUBJECT's messages
+  --nats-creds FILE     NATS credentials file (user/pass and token: in the config file)
 SIGHUP rereads --config (these flags still apply on top); SIGTERM drains and exits.`,
   pub: `usage: msgmux pub [--queue NAME] [--priority N] [MESSAGE...]
 Publish each MESSAGE; with none, publish one message per line of stdin.
@@ -83,6 +95,9 @@ const OPTIONS = {
     config: str, queue: str, control: str, sink: many, 'mq-sink': many,
     'ring-size': str, 'max-message': str, 'queue-depth': str, policy: str,
     metrics: str,
+    // beyond one host
+    'multicast-sink': many, 'multicast-source': many, 'multicast-ttl': str, 'multicast-interface': str,
+    'multicast-loopback': str, nats: str, 'nats-sink': str, 'nats-sink-policy': str, 'nats-source': str, 'nats-creds': str,
   },
   pub: { queue: str, priority: str },
   sub: { control: str, name: str, policy: str, count: str, format: str },
@@ -133,6 +148,28 @@ function withoutUndefined<T extends object>(object: T): T {
   return Object.fromEntries(Object.entries(object).filter(([, v]) => v !== undefined)) as T;
 }
 
+/** The multicast and NATS flags, as the config's `multicast` and `nats` blocks (checked there). */
+function networkFlags(command: CommandName, o: Record<string, string | string[] | undefined>): Pick<ConfigInput, 'multicast' | 'nats'> {
+  const one = (name: string) => o[name] as string | undefined;
+  const multicast = withoutUndefined({
+    sources: o['multicast-source'] as string[] | undefined,
+    ttl: read(command, 'multicast-ttl', one('multicast-ttl'), integer(0, 255), 'an integer from 0 to 255'),
+    interface: one('multicast-interface'),
+    loopback: read(command, 'multicast-loopback', one('multicast-loopback'), (raw) => ({ yes: true, no: false })[raw], 'yes or no'),
+  });
+  const nats = withoutUndefined({
+    url: one('nats'),
+    sink: one('nats-sink'),
+    sinkPolicy: read(command, 'nats-sink-policy', one('nats-sink-policy'), choice(NATS_SINK_POLICIES), 'block or drop'),
+    source: one('nats-source'),
+    credsFile: one('nats-creds'),
+  });
+  return withoutUndefined({
+    multicast: Object.keys(multicast).length > 0 ? multicast : undefined,
+    nats: Object.keys(nats).length > 0 ? nats : undefined,
+  });
+}
+
 export function parseCommandLine(argv: string[]): Command {
   const [name, ...args] = argv;
   if (name === '--version' || name === '-V') return { command: 'version' };
@@ -149,10 +186,11 @@ export function parseCommandLine(argv: string[]): Command {
 
   switch (command) {
     case 'start': {
-      const o = v as { [K in keyof typeof OPTIONS.start]?: K extends 'sink' | 'mq-sink' ? string[] : string };
+      const o = v as { [K in keyof typeof OPTIONS.start]?: K extends 'sink' | 'mq-sink' | 'multicast-sink' | 'multicast-source' ? string[] : string };
       const sinks: SinkInput[] = [
         ...(o.sink ?? []).map((path) => ({ path, kind: 'static' as const })),
         ...(o['mq-sink'] ?? []).map((path) => ({ path, kind: 'mq' as const })),
+        ...(o['multicast-sink'] ?? []).map((path) => ({ path, kind: 'multicast' as const })),
       ];
       const flags: ConfigInput = withoutUndefined({
         queue: o.queue,
@@ -163,6 +201,7 @@ export function parseCommandLine(argv: string[]): Command {
         policy: read(command, 'policy', o.policy, choice(SINK_POLICIES), POLICY),
         sinks: sinks.length > 0 ? sinks : undefined,
         metrics: o.metrics, // checked by resolveConfig, which names --metrics
+        ...networkFlags(command, o),
       });
       return withoutUndefined({ command, configFile: o.config, flags });
     }

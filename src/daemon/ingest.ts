@@ -9,13 +9,20 @@
  * is a ring behind, the write waits, the queue fills, and publishers block
  * again: backpressure reaches them through the kernel. What it has taken off
  * the queue it writes before it stops, unless told to abandon it.
+ *
+ * Other sources (multicast groups, the NATS bridge's channel: src/source/)
+ * feed the ring through this same writer; with any of them, ingest polls
+ * every descriptor and takes from whichever is ready.
  */
 import { MessageQueue } from '../native';
 import { Ring } from '../ring';
 import { align8 } from '../ring/layout';
+import { IngestSources, type IngestSourcesTask } from '../source/ingest-sources';
+import { Origin, type OriginCode } from '../source/origins';
 import { SharedState } from './shared-state';
 
-export interface IngestTask {
+/** The sources beside the queue (multicast, the NATS channel) are in IngestSourcesTask. */
+export interface IngestTask extends IngestSourcesTask {
   ring: SharedArrayBuffer;
   /** The daemon's SharedState buffer. */
   shared: SharedArrayBuffer;
@@ -44,7 +51,23 @@ export function ingest(task: IngestTask): IngestReport {
   const scratch = new Uint8Array(BATCH * slot);
   const offsets = Int32Array.from({ length: BATCH }, (_, k) => k * slot);
   const lengths = new Int32Array(BATCH);
+  const sources = new IngestSources(task, BATCH);
   let abandoned = 0;
+
+  /** Writes what was taken; taken means accepted, so it waits through a stop request until told to abandon. */
+  const write = (bytes: Uint8Array, at: Int32Array, sizes: Int32Array, taken: number, origin: OriginCode): number => {
+    sources.mark(taken, origin);
+    let written = writer.tryWriteRegions(bytes, at, sizes, 0, taken);
+    if (written < taken) shared.ingestState = IngestState.WAITING_FOR_ROOM;
+    while (written < taken && shared.ingestStop < 2) {
+      written += writer.writeRegionsSync(bytes, at.subarray(written), sizes.subarray(written), taken - written, WAIT_MS);
+    }
+    sources.wrote(written);
+    shared.addIngested(written);
+    abandoned += taken - written;
+    return written;
+  };
+
   try {
     while (shared.ingestStop === 0) {
       if (shared.liveSinks === 0) {
@@ -53,21 +76,19 @@ export function ingest(task: IngestTask): IngestReport {
         continue;
       }
       shared.ingestState = IngestState.READING;
-      const taken = queue.receiveBatch(scratch, 0, slot, BATCH, lengths, null, WAIT_MS);
-      let written = writer.tryWriteRegions(scratch, offsets, lengths, 0, taken);
-      if (written < taken) shared.ingestState = IngestState.WAITING_FOR_ROOM;
-      // Taken off the queue means accepted: keep trying through a stop request, until the
-      // main thread's drain deadline says to abandon it.
-      while (written < taken && shared.ingestStop < 2) {
-        written += writer.writeRegionsSync(scratch, offsets.subarray(written), lengths.subarray(written), taken - written, WAIT_MS);
+      // Only the queue: wait in mq_timedreceive. With other sources: poll them all, then take what is there.
+      const ready = sources.count === 0 ? 1 : sources.poll(queue.fd, WAIT_MS);
+      if (ready & 1) {
+        const taken = queue.receiveBatch(scratch, 0, slot, BATCH, lengths, null, sources.count === 0 ? WAIT_MS : 0);
+        write(scratch, offsets, lengths, taken, Origin.LOCAL);
       }
-      shared.addIngested(written);
-      abandoned += taken - written;
+      if (ready > 1) sources.drain(ready, write);
     }
   } finally {
     shared.ingestState = IngestState.STOPPED;
     writer.close();
     queue.close();
+    sources.close();
   }
   return { ingested: shared.ingested, abandoned };
 }

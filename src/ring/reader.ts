@@ -236,6 +236,23 @@ export class RingReader {
     }
   }
 
+  /**
+   * Like peekSync, waiting without blocking the event loop (zero copy, with
+   * each record's index); an empty batch once closed. Call release() after.
+   */
+  async peekAsync(max?: number): Promise<RecordBatch> {
+    while (!this.closed) {
+      if (this.peek(max).count > 0) return this.batch;
+      if (this.batchEnd !== this.cursor) {
+        this.release(); // skipped a lap or padding and found nothing yet
+        continue;
+      }
+      await this.sleepWhileCaughtUpAsync();
+    }
+    this.batch.count = 0;
+    return this.batch;
+  }
+
   /** Next record (a copy), blocking the thread; null on timeout. */
   readSync(timeoutMs?: number): Uint8Array | null {
     const batch = this.peekSync(1, timeoutMs);

@@ -13,6 +13,7 @@ import { ErrorCode, hasCode, MsgmuxError } from '../errors';
 import { Ring, type RecordBatch, type RingReader } from '../ring';
 import { align8 } from '../ring/layout';
 import { SharedState } from '../daemon/shared-state';
+import { OriginTable } from '../source/origins';
 import { SINK_KINDS } from './kinds';
 import { SinkState, StopRequest, type SinkEntry } from './state';
 import { isGone, type SinkTarget } from './target';
@@ -80,7 +81,7 @@ class SinkDrainer {
       } else if (this.reader.policy === 'drop') {
         this.deliverCopy(batch);
       } else {
-        const [sent, dropped] = this.deliver(this.source, batch.offsets, batch.lengths, batch.count);
+        const [sent, dropped] = this.deliver(this.source, batch.offsets, batch.lengths, batch.count, batch.indexes);
         this.reader.release();
         this.entry.count(sent, dropped);
       }
@@ -97,8 +98,11 @@ class SinkDrainer {
     }
     const count = batch.count;
     const lengths = batch.lengths.slice(0, count);
+    const indexes = batch.indexes.slice(0, count);
     const intactFrom = this.reader.release();
-    const [sent, dropped] = this.deliver(this.scratch, this.scratchOffsets.subarray(intactFrom), lengths.subarray(intactFrom), count - intactFrom);
+    const [sent, dropped] = this.deliver(
+      this.scratch, this.scratchOffsets.subarray(intactFrom), lengths.subarray(intactFrom), count - intactFrom, indexes.subarray(intactFrom),
+    );
     this.entry.count(sent, dropped);
   }
 
@@ -108,7 +112,7 @@ class SinkDrainer {
    * sink costs no CPU. A drop sink waits briefly, then drops the rest.
    * Returns [sent, dropped]; a record the sink can never take (too large) is dropped.
    */
-  private deliver(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number): [number, number] {
+  private deliver(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, indexes: Int32Array): [number, number] {
     const patient = this.reader.policy !== 'drop';
     let sent = 0;
     let dropped = 0;
@@ -118,7 +122,9 @@ class SinkDrainer {
       if (this.reader.evicted) throw new MsgmuxError(ErrorCode.READER_EVICTED, 'evicted while waiting for the sink');
       const done = sent + dropped;
       try {
-        const n = this.target.send(source, offsets.subarray(done), lengths.subarray(done), count - done, patient ? SEND_WAIT_MS : DROP_SINK_WAIT_MS);
+        const n = this.target.send(
+          source, offsets.subarray(done), lengths.subarray(done), count - done, patient ? SEND_WAIT_MS : DROP_SINK_WAIT_MS, indexes.subarray(done),
+        );
         if (n > 0) {
           sent += n;
           backoff = 0;
@@ -164,7 +170,8 @@ export function drainToSink(task: SinkTask): SinkOutcome {
   const shared = new SharedState(task.shared);
   const entry = shared.sink(task.index);
   const { sink } = task;
-  const target = SINK_KINDS[sink.kind].createTarget(sink.path, task.queueShape);
+  const origins = task.origins ? new OriginTable(task.origins) : null;
+  const target = SINK_KINDS[sink.kind].createTarget(sink.path, task.queueShape, sink, origins);
   let reader: RingReader | null = null;
   try {
     reader = ring.reader({ start: 'latest', policy: sink.policy, evictAfterMs: sink.evictAfterMs, maxBatch: MAX_BATCH });

@@ -58,6 +58,7 @@ export class SinkRegistry {
     private readonly queueShape: QueueShape,
     private readonly maxSinks: number,
     private readonly log: Logger,
+    private readonly origins: SharedArrayBuffer | null = null,
   ) {
     this.freeIndexes = Array.from({ length: maxSinks }, (_, k) => maxSinks - 1 - k);
     this.pool = new Piscina({
@@ -88,7 +89,7 @@ export class SinkRegistry {
     const entry = this.shared.sink(index);
     entry.reset();
     entry.state = SinkState.STARTING;
-    const task: SinkTask = { ring: this.ring.buffer, shared: this.shared.buffer, index, sink: { ...sink, path: key }, queueShape: this.queueShape };
+    const task: SinkTask = { ring: this.ring.buffer, shared: this.shared.buffer, index, sink: { ...sink, path: key }, queueShape: this.queueShape, origins: this.origins };
     const done = (this.pool.run(task) as Promise<SinkOutcome>).catch(
       (err: Error): SinkOutcome => ({ reason: 'failed', error: { code: ErrorCode.SINK_CRASHED, message: err.message } }),
     );

@@ -6,17 +6,19 @@
  *   static:  a filesystem socket from the config, kept and retried while absent.
  *   mq:      a POSIX message queue per long-lived client: nothing lost across restarts.
  *   dynamic: registered over the control socket, removed when it goes away.
+ *   multicast: a UDP multicast group (`225.4.5.6:5000`): one datagram per message, to other hosts.
  *
  * Policies (what a slow sink costs, the ring reader's policy):
  *   block: gates the ring, nothing is lost;  drop: never gates, counts what it lost;
  *   evict: gates until stalled longer than its budget, then is cut loose.
  */
+import type { MulticastSendOptions } from '../native/udp';
 
 export const SINK_POLICIES = ['block', 'drop', 'evict'] as const;
 export type SinkPolicy = (typeof SINK_POLICIES)[number];
 
 /** Kinds a config file or a flag may name. */
-export const CONFIGURED_SINK_KINDS = ['static', 'mq'] as const;
+export const CONFIGURED_SINK_KINDS = ['static', 'mq', 'multicast'] as const;
 export type ConfiguredSinkKind = (typeof CONFIGURED_SINK_KINDS)[number];
 /** Every kind the daemon runs: the configured ones and those registered at run time. */
 export type SinkKind = ConfiguredSinkKind | 'dynamic';
@@ -27,6 +29,8 @@ export interface SinkSpec {
   kind: ConfiguredSinkKind;
   policy: SinkPolicy;
   evictAfterMs: number;
+  /** multicast sinks: the send options (config.multicast, overridden per sink). */
+  multicast?: MulticastSendOptions;
 }
 
 /** A sink as the daemon runs it: a configured sink, or one registered at run time. */

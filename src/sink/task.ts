@@ -9,6 +9,8 @@ export interface SinkTask {
   index: number;
   sink: Sink;
   queueShape: QueueShape;
+  /** Where each ring record came from (src/source/origins.ts); null when the daemon has no network source. */
+  origins: SharedArrayBuffer | null;
 }
 
 export interface SinkOutcome {
