@@ -55,6 +55,10 @@ export const ERROR_CODES = {
   ERR_MSGMUX_SINK_FAILED: 'a sink worker failed to start or stopped on an error',
   ERR_MSGMUX_SINK_CRASHED: "a sink worker's thread died",
   ERR_MSGMUX_SUBSCRIBER: "the subscriber's receive thread failed",
+  // Beyond one host
+  ERR_MSGMUX_MULTICAST: 'a multicast source or sink cannot bind, join or send (the message names the group and the syscall error)',
+  ERR_MSGMUX_NATS_UNREACHABLE: 'the NATS server in nats.url refused or did not answer when the daemon started',
+  ERR_MSGMUX_NATS: 'the NATS bridge thread failed',
 } as const;
 
 export type ErrorCodeName = keyof typeof ERROR_CODES;

@@ -21,7 +21,8 @@ import { Ring } from '../ring';
 import { SinkRegistry, type SinkStats } from '../sink/registry';
 import { openBusQueue, type BusQueue } from './bus-queue';
 import type { ControlEvent, ControlTask } from './control-receiver';
-import { INGEST_STATE_NAMES, type IngestReport, type IngestTask } from './ingest';
+import { INGEST_READY, INGEST_STATE_NAMES, type IngestReport, type IngestTask } from './ingest';
+import { EXTRA_SINK_LINES, NetworkLegs, type NatsStats, type SourceStats } from './network-legs';
 import { SharedState } from './shared-state';
 import { ControlTally, type ControlCounts } from '../ops/control-tally';
 import type { ReloadPlan } from '../ops/reload';
@@ -40,6 +41,9 @@ export interface DaemonStats {
   sinks: SinkStats[];
   /** Control requests by op and refusals by code. */
   control: ControlCounts;
+  /** Multicast groups and the NATS subject ingested beside the queue; absent when there are none. */
+  sources?: SourceStats[];
+  nats?: NatsStats;
 }
 
 export class Daemon {
@@ -47,6 +51,8 @@ export class Daemon {
   private readonly workersExited: Promise<unknown>;
   private readonly ingestReport: Promise<IngestReport>;
   private readonly tally = new ControlTally();
+  /** Resolves once ingest has opened the queue and joined every source; rejects if it fails first. */
+  private readonly ingestReady: Promise<void>;
   /** Called once if a thread the daemon cannot run without dies; the bus is down, so exit and be restarted. */
   onFatal: (err: Error) => void = () => undefined;
 
@@ -60,9 +66,15 @@ export class Daemon {
     ingest: Worker,
     controlReceiver: Worker,
     private readonly replies: DgramSocket,
+    private readonly legs: NetworkLegs,
   ) {
     this.workersExited = Promise.all([once(ingest, 'exit'), once(controlReceiver, 'exit')]);
-    this.ingestReport = new Promise((resolve) => ingest.once('message', resolve));
+    let ready: () => void = () => undefined;
+    this.ingestReady = new Promise((resolve, reject) => {
+      ready = resolve;
+      ingest.once('error', reject);
+    });
+    this.ingestReport = new Promise((resolve) => ingest.on('message', (m: IngestReport | typeof INGEST_READY) => (m === INGEST_READY ? ready() : resolve(m))));
     for (const [name, worker] of [['ingest', ingest], ['control', controlReceiver]] as const) {
       worker.once('error', (err) => {
         log.fatal({ thread: name, err: err.message, stack: err.stack }, `the ${name} thread failed`);
@@ -80,26 +92,44 @@ export class Daemon {
   static async start(config: DaemonConfig, log: Logger): Promise<Daemon> {
     const queue = openBusQueue(config, log);
     const ring = Ring.create({ capacity: config.ringSize, maxReaders: config.maxSinks });
-    const shared = SharedState.create(config.maxSinks);
+    const shared = SharedState.create(config.maxSinks + EXTRA_SINK_LINES);
+    let legs: NetworkLegs;
+    try {
+      legs = NetworkLegs.prepare(config, log, shared, ring, queue.messageSize);
+    } catch (err) {
+      queue.close();
+      throw err;
+    }
     const shape = { depth: queue.depth, messageSize: queue.messageSize, mode: config.queueMode };
-    const registry = new SinkRegistry(ring, shared, shape, config.maxSinks, log);
+    const registry = new SinkRegistry(ring, shared, shape, config.maxSinks, log, legs.origins?.buffer ?? null);
     for (const sink of config.sinks) {
       await registry.add(sink).catch((err: Error) => log.warn({ sink: sink.path, err: err.message }, 'configured sink not started'));
     }
 
+    let daemon: Daemon | null = null;
+    await legs.startBridge((err) => daemon?.onFatal(err)).catch(async (err: Error) => {
+      await registry.drainAll(Date.now());
+      queue.close();
+      throw err;
+    });
     const controlReceiver = new Worker(path.join(WORKERS, 'control-receiver.js'), {
       workerData: { shared: shared.buffer, address: config.control } satisfies ControlTask,
     });
     const [first] = (await once(controlReceiver, 'message')) as [ControlEvent];
     if (first.type === 'failed') {
-      await registry.drainAll(Date.now());
+      await Promise.all([registry.drainAll(Date.now()), legs.stop(Date.now())]);
       queue.close();
       throw new MsgmuxError(first.code, `cannot listen on the control socket ${config.control}: ${first.message}`);
     }
     const ingest = new Worker(path.join(WORKERS, 'ingest.js'), {
-      workerData: { ring: ring.buffer, shared: shared.buffer, queue: config.queue, messageSize: queue.messageSize } satisfies IngestTask,
+      workerData: { ring: ring.buffer, shared: shared.buffer, queue: config.queue, messageSize: queue.messageSize, ...legs.ingestFields() } satisfies IngestTask,
     });
-    const daemon = new Daemon(config, log, queue, ring, shared, registry, ingest, controlReceiver, new DgramSocket({ nonBlocking: true }));
+    daemon = new Daemon(config, log, queue, ring, shared, registry, ingest, controlReceiver, new DgramSocket({ nonBlocking: true }), legs);
+    const started = daemon;
+    await started.ingestReady.catch(async (err: Error) => {
+      await started.stop();
+      throw err;
+    });
     log.info({ queue: config.queue, control: config.control, ringSize: config.ringSize, sinks: registry.size }, 'msgmux started');
     return daemon;
   }
@@ -135,6 +165,8 @@ export class Daemon {
       ring: { capacity: this.ring.capacity, written: this.ring.written },
       sinks: this.registry.stats(),
       control: this.tally.snapshot(),
+      ...(this.legs.sources().length > 0 && { sources: this.legs.sources() }),
+      ...(this.config.nats && { nats: this.legs.nats() }),
     };
   }
 
@@ -158,7 +190,7 @@ export class Daemon {
     const failed = this.workersExited.then((): IngestReport => ({ ingested: this.shared.ingested, abandoned: 0 }));
     const ingested = await Promise.race([this.ingestReport, failed]);
     clearTimeout(giveUp);
-    await this.registry.drainAll(deadline);
+    await Promise.all([this.registry.drainAll(deadline), this.legs.stop(deadline)]);
     await this.workersExited;
     this.replies.close();
     this.queue.close();

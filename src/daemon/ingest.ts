@@ -43,7 +43,10 @@ export const INGEST_STATE_NAMES = ['starting', 'waiting for a sink', 'reading', 
 const BATCH = 64;
 const WAIT_MS = 100;
 
-export function ingest(task: IngestTask): IngestReport {
+/** What ingest posts once the queue is open and every source joined, before its report. */
+export const INGEST_READY = 'ready';
+
+export function ingest(task: IngestTask, onReady: () => void = () => undefined): IngestReport {
   const shared = new SharedState(task.shared);
   const writer = Ring.attach(task.ring).writer();
   const queue = MessageQueue.open(task.queue, { read: true, write: false });
@@ -53,6 +56,7 @@ export function ingest(task: IngestTask): IngestReport {
   const lengths = new Int32Array(BATCH);
   const sources = new IngestSources(task, BATCH);
   let abandoned = 0;
+  onReady();
 
   /** Writes what was taken; taken means accepted, so it waits through a stop request until told to abandon. */
   const write = (bytes: Uint8Array, at: Int32Array, sizes: Int32Array, taken: number, origin: OriginCode): number => {

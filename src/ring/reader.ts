@@ -238,16 +238,13 @@ export class RingReader {
 
   /**
    * Like peekSync, waiting without blocking the event loop (zero copy, with
-   * each record's index); an empty batch once closed. Call release() after.
+   * each record's number); an empty batch once closed. Call release() after.
    */
   async peekAsync(max?: number): Promise<RecordBatch> {
     while (!this.closed) {
       if (this.peek(max).count > 0) return this.batch;
-      if (this.batchEnd !== this.cursor) {
-        this.release(); // skipped a lap or padding and found nothing yet
-        continue;
-      }
-      await this.sleepWhileCaughtUpAsync();
+      if (this.batchEnd !== this.cursor) this.release(); // skipped a lap or padding and found nothing yet
+      else await this.waitRecords.waitAsync(this.caughtUp);
     }
     this.batch.count = 0;
     return this.batch;

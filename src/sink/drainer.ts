@@ -81,7 +81,7 @@ class SinkDrainer {
       } else if (this.reader.policy === 'drop') {
         this.deliverCopy(batch);
       } else {
-        const [sent, dropped] = this.deliver(this.source, batch.offsets, batch.lengths, batch.count, batch.indexes);
+        const [sent, dropped] = this.deliver(this.source, batch.offsets, batch.lengths, batch.count, batch.recordNumbers);
         this.reader.release();
         this.entry.count(sent, dropped);
       }
@@ -98,10 +98,10 @@ class SinkDrainer {
     }
     const count = batch.count;
     const lengths = batch.lengths.slice(0, count);
-    const indexes = batch.indexes.slice(0, count);
+    const recordNumbers = batch.recordNumbers.slice(0, count);
     const intactFrom = this.reader.release();
     const [sent, dropped] = this.deliver(
-      this.scratch, this.scratchOffsets.subarray(intactFrom), lengths.subarray(intactFrom), count - intactFrom, indexes.subarray(intactFrom),
+      this.scratch, this.scratchOffsets.subarray(intactFrom), lengths.subarray(intactFrom), count - intactFrom, recordNumbers.subarray(intactFrom),
     );
     this.entry.count(sent, dropped);
   }
@@ -112,7 +112,7 @@ class SinkDrainer {
    * sink costs no CPU. A drop sink waits briefly, then drops the rest.
    * Returns [sent, dropped]; a record the sink can never take (too large) is dropped.
    */
-  private deliver(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, indexes: Int32Array): [number, number] {
+  private deliver(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, recordNumbers: Int32Array): [number, number] {
     const patient = this.reader.policy !== 'drop';
     let sent = 0;
     let dropped = 0;
@@ -123,7 +123,7 @@ class SinkDrainer {
       const done = sent + dropped;
       try {
         const n = this.target.send(
-          source, offsets.subarray(done), lengths.subarray(done), count - done, patient ? SEND_WAIT_MS : DROP_SINK_WAIT_MS, indexes.subarray(done),
+          source, offsets.subarray(done), lengths.subarray(done), count - done, patient ? SEND_WAIT_MS : DROP_SINK_WAIT_MS, recordNumbers.subarray(done),
         );
         if (n > 0) {
           sent += n;

@@ -42,9 +42,9 @@ export class MulticastTarget implements SinkTarget {
     this.socket = socket;
   }
 
-  send(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, waitMs: number, indexes?: Int32Array): number {
-    const local = this.origins && indexes ? this.origins.localPrefix(indexes, count) : count;
-    if (local === 0) return this.origins!.networkPrefix(indexes!, count); // skipped: counted as taken
+  send(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, waitMs: number, recordNumbers?: Int32Array): number {
+    const local = this.origins && recordNumbers ? this.origins.localPrefix(recordNumbers, count) : count;
+    if (local === 0) return this.origins!.networkPrefix(recordNumbers!, count); // skipped: counted as taken
     const socket = this.socket!;
     try {
       return socket.sendBatch(source, offsets, lengths, local);

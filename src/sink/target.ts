@@ -12,9 +12,9 @@ export interface SinkTarget {
    * Sends records k < count (bytes `[offsets[k], offsets[k] + lengths[k])` of
    * `source`), waiting up to `waitMs` for room for the first. Returns how
    * many went: 0 means there was still no room. Throws when the peer is gone.
-   * `indexes[k]` is record k's stream index, for targets that look up its origin.
+   * `recordNumbers[k]` is record k's number in the stream, for targets that look up its origin.
    */
-  send(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, waitMs: number, indexes?: Int32Array): number;
+  send(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, waitMs: number, recordNumbers?: Int32Array): number;
   close(): void;
 }
 

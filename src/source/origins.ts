@@ -1,6 +1,6 @@
 /**
  * Where each ring record came from, beside the ring: one byte per record,
- * indexed by the record's stream index (RecordBatch.indexes). Ingest, the
+ * indexed by the record's number (RecordBatch.recordNumbers). Ingest, the
  * ring's one writer, marks each record before it writes it; a network sink
  * (multicast, NATS) skips records that came from a network source, so a
  * message crosses at most one network hop and two buses joined both ways
@@ -32,7 +32,7 @@ export class OriginTable {
 
   /** The stream index the ring's writer gives its next record (read by the writer's own thread). */
   static nextIndexOf(ring: SharedArrayBuffer): number {
-    return new Int32Array(ring)[Header.NEXT_INDEX];
+    return new Int32Array(ring)[Header.NEXT_RECORD_NUMBER];
   }
 
   mark(index: number, origin: OriginCode): void {
@@ -44,16 +44,16 @@ export class OriginTable {
   }
 
   /** How many of the first `count` records came from this host's own publishers. */
-  localPrefix(indexes: Int32Array, count: number): number {
+  localPrefix(recordNumbers: Int32Array, count: number): number {
     let k = 0;
-    while (k < count && this.marks[indexes[k] & this.mask] === Origin.LOCAL) k++;
+    while (k < count && this.marks[recordNumbers[k] & this.mask] === Origin.LOCAL) k++;
     return k;
   }
 
   /** How many of the first `count` records came from a network source. */
-  networkPrefix(indexes: Int32Array, count: number): number {
+  networkPrefix(recordNumbers: Int32Array, count: number): number {
     let k = 0;
-    while (k < count && this.marks[indexes[k] & this.mask] !== Origin.LOCAL) k++;
+    while (k < count && this.marks[recordNumbers[k] & this.mask] !== Origin.LOCAL) k++;
     return k;
   }
 }
