@@ -137,7 +137,7 @@ export class NatsBridge {
     try {
       while (!reader.isClosed) {
         if (!this.connected && policy === 'block') {
-          await new Promise<void>((resolve) => (this.wakeSink = resolve));
+          await this.reconnected();
           continue;
         }
         const batch = await reader.peekAsync(MAX_BATCH);
@@ -153,6 +153,7 @@ export class NatsBridge {
         let dropped = 0;
         for (let k = intactFrom; k < local.length; k++) {
           if (this.origins && this.origins.originOf(recordNumbers[k]) !== Origin.LOCAL) continue; // came from the network
+          if (!this.connected && policy === 'block') await this.reconnected(); // went down while this batch was in hand
           if (!this.connected) {
             dropped++;
             continue;
@@ -171,6 +172,11 @@ export class NatsBridge {
       this.entry.setReachable(false);
       this.entry.state = SinkState.DONE;
     }
+  }
+
+  /** Resolves on reconnect, or when the bridge stops. */
+  private reconnected(): Promise<void> {
+    return new Promise<void>((resolve) => (this.wakeSink = resolve));
   }
 
   private async runSource(subject: string, spec: ChannelSpec): Promise<void> {
