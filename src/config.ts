@@ -268,7 +268,7 @@ function checkSource(raw: unknown, source: Source, issues: string[]): { fields: 
 
 /** Cross-field rules and defaults, once every source is merged. */
 function finish(fields: ConfigInput, sinks: SinkInput[], issues: string[]): DaemonConfig {
-  const config: DaemonConfig = { ...DEFAULT_CONFIG, ...fields, sinks: [], ...finishNetwork(fields, issues) };
+  const config: DaemonConfig = { ...DEFAULT_CONFIG, ...fields, sinks: [], ...finishNetwork(fields, sinks.filter((s) => s.kind === 'multicast').map((s) => s.path), issues) };
   const needed = minRingSize(config.maxMessage);
   if (config.ringSize < needed) {
     issues.push(

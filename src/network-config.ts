@@ -111,8 +111,13 @@ export function mergeNetworkFields<T extends NetworkFields>(file: T, flags: T): 
 }
 
 /** Defaults and cross-field rules, once merged. */
-export function finishNetwork(fields: NetworkFields, issues: string[]): { multicast: MulticastConfig; nats: NatsConfig | null } {
+export function finishNetwork(
+  fields: NetworkFields, multicastSinks: string[], issues: string[],
+): { multicast: MulticastConfig; nats: NatsConfig | null } {
   const multicast = { ...DEFAULT_MULTICAST, ...fields.multicast, sources: [...new Set(fields.multicast?.sources ?? [])] };
+  for (const group of multicast.sources.filter((g) => multicast.loopback && multicastSinks.includes(g))) {
+    issues.push(`multicast group ${group} is both a sink and a source with loopback on: the daemon would ingest what it sends; set multicast.loopback false (--multicast-loopback no) or use two groups`);
+  }
   const given = fields.nats;
   if (!given) return { multicast, nats: null };
   const nats: NatsConfig = { sinkPolicy: 'block', ...given, url: given.url ?? '' };
