@@ -32,6 +32,17 @@ function table(stats: DaemonStats): string {
     const name = sink.reachable ? sink.path : `${sink.path} (absent)`;
     lines.push([name, sink.kind, sink.policy, sink.delivered, sink.dropped, sink.lag].join('\t'));
   }
+  // beyond one host
+  const nats = stats.nats;
+  if (nats?.sink) {
+    const name = `nats:${nats.sink.subject}${nats.connected ? '' : ' (disconnected)'}`;
+    lines.push([name, 'nats', nats.sink.policy, nats.sink.delivered, nats.sink.dropped, nats.sink.lag].join('\t'));
+  }
+  if (stats.sources?.length) {
+    lines.push(['source', 'kind', 'received', 'too large', 'dropped'].join('\t'));
+    for (const source of stats.sources) lines.push([source.address, source.kind, source.received, source.tooLarge, source.dropped].join('\t'));
+  }
+  if (nats) lines.push(`nats ${nats.url} ${nats.connected ? 'connected' : 'disconnected (reconnecting)'}`);
   return lines.join('\n');
 }
 

@@ -130,7 +130,10 @@ export class Daemon {
       await started.stop();
       throw err;
     });
-    log.info({ queue: config.queue, control: config.control, ringSize: config.ringSize, sinks: registry.size }, 'msgmux started');
+    log.info(
+      { queue: config.queue, control: config.control, ringSize: config.ringSize, sinks: registry.size, sources: config.multicast.sources, nats: config.nats?.url },
+      'msgmux started',
+    );
     return daemon;
   }
 

@@ -40,6 +40,20 @@
  *     setNonBlocking(on: boolean): void
  *     close(): void                                 // idempotent
  *
+ *   class UdpSocket                                 // AF_INET SOCK_DGRAM, CLOEXEC: for multicast
+ *     constructor(opts?: { nonBlocking?: boolean })
+ *     readonly fd: number
+ *     bind(ip: string, port: number, opts?: { reuseAddress? }): void
+ *     connect(ip: string, port: number): void       // sendBatch then goes there
+ *     setMulticastOptions({ ttl, interface, loopback }): void   // IP_MULTICAST_TTL / _IF / _LOOP
+ *     join(group: string, iface: string): void      // IP_ADD_MEMBERSHIP
+ *     sendBatch(...) / recvBatch(...)               // as DgramSocket (sendmmsg / recvmmsg)
+ *     waitWritable(timeoutMs: number): void
+ *     close(): void
+ *
+ *   pollReadable(fds: Int32Array, count: number, timeoutMs: number, revents: Int32Array): number
+ *                                                   // poll(2) for POLLIN on sockets and queues, count <= POLL_MAX
+ *
  * Errors: a failed syscall throws an Error with `code` (errno name, e.g.
  * 'ECONNREFUSED', 'EAGAIN'), `errno`, `syscall`, `address`, and a message like
  * `sendmmsg @msgmux/x: ECONNREFUSED (Connection refused)`. Bad arguments throw
