@@ -13,13 +13,22 @@ import { lines } from './helpers/daemon';
 
 const SCENARIO = path.join(__dirname, 'fixtures', 'multicast-scenario.js');
 
-function scenario(name: string): Record<string, any> {
+interface ScenarioResult {
+  received: string[];
+  sentOn: string[];
+  sink: { kind: string; delivered: number; dropped: number };
+  source: object;
+  taken: { code: number; stderr: string };
+  badInterface: { code: number; stderr: string };
+}
+
+function scenario(name: string): ScenarioResult {
   const result = spawnSync('unshare', ['--net', '--ipc', '--fork', '--kill-child', process.execPath, SCENARIO, name], {
     encoding: 'utf8',
     timeout: 120_000,
   });
   assert.equal(result.status, 0, `scenario ${name} failed (${result.error?.message ?? result.signal ?? result.status}):\n${result.stderr}`);
-  return JSON.parse(result.stdout.trim().split('\n').pop()!);
+  return JSON.parse(result.stdout.trim().split('\n').pop()!) as ScenarioResult;
 }
 
 const canUnshare = spawnSync('unshare', ['--net', '--ipc', 'true']).status === 0;

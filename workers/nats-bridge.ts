@@ -15,7 +15,7 @@ NatsBridge.start(workerData as NatsBridgeTask, post).then(
     });
   },
   (err: { code?: string; message?: string }) => {
-    post({ type: 'failed', code: err.code ?? 'ERR_MSGMUX_NATS', message: err.message ?? String(err) });
+    post({ type: 'failed', code: err.code ?? 'ERR_MSGMUX_NATS', message: err.message ?? 'the NATS bridge failed to start' });
     parentPort!.close();
   },
 );

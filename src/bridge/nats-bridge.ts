@@ -68,7 +68,7 @@ export function natsOptions(config: NatsConfig, name: string): ConnectionOptions
     try {
       creds = readFileSync(config.credsFile);
     } catch (err) {
-      throw new MsgmuxError(ErrorCode.CONFIG, `nats.credsFile ${config.credsFile} cannot be read: ${(err as NodeJS.ErrnoException).code ?? err}`);
+      throw new MsgmuxError(ErrorCode.CONFIG, `nats.credsFile ${config.credsFile} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
     options.authenticator = credsAuthenticator(creds);
   }
@@ -104,7 +104,7 @@ export class NatsBridge {
     } catch (err) {
       if (err instanceof MsgmuxError) throw err;
       const { code, message } = err as { code?: string; message?: string };
-      throw new MsgmuxError(ErrorCode.NATS_UNREACHABLE, `cannot connect to NATS at nats.url ${task.nats.url}: ${message ?? code ?? err}`);
+      throw new MsgmuxError(ErrorCode.NATS_UNREACHABLE, `cannot connect to NATS at nats.url ${task.nats.url}: ${message ?? code ?? 'no answer'}`);
     }
     const bridge = new NatsBridge(task, nc, post);
     void bridge.watchStatus();
@@ -115,10 +115,11 @@ export class NatsBridge {
 
   private async watchStatus(): Promise<void> {
     for await (const status of this.nc.status()) {
-      if (status.type === 'disconnect' || status.type === 'reconnect') {
-        this.connected = status.type === 'reconnect';
+      const type = status.type as string; // Events.Disconnect / Events.Reconnect
+      if (type === 'disconnect' || type === 'reconnect') {
+        this.connected = type === 'reconnect';
         if (this.task.nats.sink) this.entry.setReachable(this.connected);
-        this.post({ type: 'status', connected: this.connected, server: String(status.data) });
+        this.post({ type: 'status', connected: this.connected, server: typeof status.data === 'string' ? status.data : JSON.stringify(status.data) });
         if (this.connected) this.wakeSink?.();
       }
     }

@@ -44,7 +44,7 @@ export class NatsServer {
     let log = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`nats-server did not start:\n${log}`)), 15_000);
-      child.stderr!.on('data', (chunk: Buffer) => {
+      child.stderr.on('data', (chunk: Buffer) => {
         log += chunk.toString();
         if (log.includes('Server is ready')) {
           clearTimeout(timer);
