@@ -3,7 +3,7 @@
  * 127.0.0.1: two daemons joined through it, both ways, with no echo; a
  * server restart mid-stream under each sink policy; a server that is not
  * there at start. Skipped, saying why, only when nats-server is not installed
- * (scripts/install-test-deps.sh installs it).
+ * (scripts/install-peers.sh installs it).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ import {
 } from './helpers/daemon';
 import { NATS_SERVER, NatsServer } from './helpers/nats-server';
 
-const skip = NATS_SERVER ? false : 'nats-server is not installed: run scripts/install-test-deps.sh (apt-get install nats-server)';
+const skip = NATS_SERVER ? false : 'nats-server is not installed: run scripts/install-peers.sh (apt-get install nats-server)';
 
 interface Bus {
   daemon: DaemonUnderTest;

@@ -1,6 +1,6 @@
 /**
  * A real nats-server (Debian's `nats-server`, installed by
- * scripts/install-test-deps.sh) on 127.0.0.1 and a free port, for the bridge
+ * scripts/install-peers.sh) on 127.0.0.1 and a free port, for the bridge
  * tests. It can be stopped and started again on the same port.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
