@@ -45,6 +45,13 @@ export interface DaemonConfig {
   evictAfterMs: number;
   /** Admission limit: sinks beyond it are refused. */
   maxSinks: number;
+  /** Besides root and the daemon's own uid, the uids and (primary) gids that may register sinks. */
+  allowUids: number[];
+  allowGids: number[];
+  /** Sinks one uid may hold at once. */
+  maxSinksPerUid: number;
+  /** Subscribe requests one uid may send per second (a burst of as many, then as many per second). */
+  registrationsPerSecond: number;
   /** How long SIGTERM may spend draining the ring to live sinks. */
   drainTimeoutMs: number;
   logLevel: LogLevel;
@@ -77,6 +84,10 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze({
   policy: 'block',
   evictAfterMs: 5000,
   maxSinks: 64,
+  allowUids: [],
+  allowGids: [],
+  maxSinksPerUid: 16,
+  registrationsPerSecond: 50,
   drainTimeoutMs: 5000,
   logLevel: 'info',
   sinks: [],
@@ -150,6 +161,14 @@ const fileMode: Check<number> = (v) => {
     : { problem: `must be a permission mode like 0600 or "0660" (got ${shown(v)})` };
 };
 
+/** uid_t / gid_t: 0 … 2^32 - 2 (2^32 - 1 is "no id"). */
+const ID_MAX = 0xfffffffe;
+const idList: Check<number[]> = (v) => {
+  if (!Array.isArray(v)) return { problem: `must be an array of numeric ids like [1000, 1001] (got ${shown(v)})` };
+  const bad = v.filter((id) => !Number.isSafeInteger(id) || id < 0 || id > ID_MAX);
+  return bad.length === 0 ? [...new Set(v as number[])] : { problem: `must hold integers from 0 to ${ID_MAX} (got ${bad.map(shown).join(', ')})` };
+};
+
 const powerOfTwo = (check: Check<number>): Check<number> => (v) => {
   const r = check(v);
   if (isProblem(r)) return r;
@@ -187,6 +206,10 @@ const TOP_LEVEL: { [K in keyof Omit<DaemonConfig, 'sinks'>]: Check<Required<Conf
   policy: oneOf(SINK_POLICIES),
   evictAfterMs: integer(1, MS_MAX),
   maxSinks: integer(1, 4096),
+  allowUids: idList,
+  allowGids: idList,
+  maxSinksPerUid: integer(1, 4096),
+  registrationsPerSecond: integer(1, 1_000_000),
   drainTimeoutMs: integer(0, MS_MAX),
   logLevel: oneOf(LOG_LEVELS),
   // ---- operations ----

@@ -12,7 +12,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ErrorCode, MsgmuxError } from '../errors';
 import { BENCH_OPTIONS, BENCH_USAGE, parseBenchFlags, type BenchFlags } from './bench-args';
-import { DEFAULT_CONFIG, parseSize, type ConfigInput, type SinkInput } from '../config';
+import { DEFAULT_CONFIG, LOG_LEVELS, parseSize, type ConfigInput, type SinkInput } from '../config';
 import { NATS_SINK_POLICIES } from '../network-config';
 import { SINK_POLICIES, type SinkPolicy } from '../sink/spec';
 
@@ -46,6 +46,13 @@ Run the daemon: every message sent to the queue goes to every sink.
   --queue-depth N       queue depth (default ${DEFAULT_CONFIG.queueDepth}; capped by the kernel)
   --policy P            default sink policy: block, drop or evict (default ${DEFAULT_CONFIG.policy})
   --metrics ADDR        serve Prometheus metrics at http://ADDR/metrics: HOST:PORT, or a port (loopback)
+  --queue-mode MODE     permissions of a queue the daemon creates (default 0600)
+  --max-sinks N         sinks at once (default ${DEFAULT_CONFIG.maxSinks})
+  --allow-uid UID       a uid that may subscribe, besides root and the daemon's (repeatable)
+  --allow-gid GID       a primary gid whose processes may subscribe (repeatable)
+  --max-sinks-per-uid N           sinks one uid may hold (default ${DEFAULT_CONFIG.maxSinksPerUid})
+  --registrations-per-second N    subscribe requests per uid per second (default ${DEFAULT_CONFIG.registrationsPerSecond})
+  --log-level L         fatal, error, warn, info, debug, trace or silent (default ${DEFAULT_CONFIG.logLevel})
 Beyond one host (see the README: joining two hosts):
   --multicast-sink G:P  send every message to multicast group G, port P (repeatable)
   --multicast-source G:P  join group G and ingest its datagrams (repeatable)
@@ -95,6 +102,8 @@ const OPTIONS = {
     config: str, queue: str, control: str, sink: many, 'mq-sink': many,
     'ring-size': str, 'max-message': str, 'queue-depth': str, policy: str,
     metrics: str,
+    'queue-mode': str, 'max-sinks': str, 'allow-uid': many, 'allow-gid': many,
+    'max-sinks-per-uid': str, 'registrations-per-second': str, 'log-level': str,
     // beyond one host
     'multicast-sink': many, 'multicast-source': many, 'multicast-ttl': str, 'multicast-interface': str,
     'multicast-loopback': str, nats: str, 'nats-sink': str, 'nats-sink-policy': str, 'nats-source': str, 'nats-creds': str,
@@ -123,6 +132,7 @@ const seconds = (min: number): Reader<number> => (raw) => {
   const n = /^\d+(\.\d+)?$|^\.\d+$/.test(raw) ? Number(raw) : NaN;
   return n >= min && n <= 86_400 ? n : undefined;
 };
+const octalMode: Reader<number> = (raw) => (/^0?[0-7]{1,3}$/.test(raw) ? parseInt(raw, 8) : undefined);
 
 function read<T>(command: CommandName, name: string, raw: string | undefined, reader: Reader<T>, expected: string): T | undefined {
   if (raw === undefined) return undefined;
@@ -186,7 +196,10 @@ export function parseCommandLine(argv: string[]): Command {
 
   switch (command) {
     case 'start': {
-      const o = v as { [K in keyof typeof OPTIONS.start]?: K extends 'sink' | 'mq-sink' | 'multicast-sink' | 'multicast-source' ? string[] : string };
+      const o = v as {
+        [K in keyof typeof OPTIONS.start]?: K extends 'sink' | 'mq-sink' | 'multicast-sink' | 'multicast-source' | 'allow-uid' | 'allow-gid' ? string[] : string;
+      };
+      const ids = (name: 'allow-uid' | 'allow-gid') => o[name]?.map((raw) => read(command, name, raw, integer(0, 0xfffffffe), 'a numeric id')!);
       const sinks: SinkInput[] = [
         ...(o.sink ?? []).map((path) => ({ path, kind: 'static' as const })),
         ...(o['mq-sink'] ?? []).map((path) => ({ path, kind: 'mq' as const })),
@@ -199,6 +212,15 @@ export function parseCommandLine(argv: string[]): Command {
         maxMessage: read(command, 'max-message', o['max-message'], bytes, SIZE),
         queueDepth: read(command, 'queue-depth', o['queue-depth'], integer(1, Number.MAX_SAFE_INTEGER), 'a positive integer'),
         policy: read(command, 'policy', o.policy, choice(SINK_POLICIES), POLICY),
+        queueMode: read(command, 'queue-mode', o['queue-mode'], octalMode, 'an octal mode from 0000 to 0777, like 0600'),
+        maxSinks: read(command, 'max-sinks', o['max-sinks'], integer(1, Number.MAX_SAFE_INTEGER), 'a positive integer'),
+        allowUids: ids('allow-uid'),
+        allowGids: ids('allow-gid'),
+        maxSinksPerUid: read(command, 'max-sinks-per-uid', o['max-sinks-per-uid'], integer(1, Number.MAX_SAFE_INTEGER), 'a positive integer'),
+        registrationsPerSecond: read(
+          command, 'registrations-per-second', o['registrations-per-second'], integer(1, Number.MAX_SAFE_INTEGER), 'a positive integer',
+        ),
+        logLevel: read(command, 'log-level', o['log-level'], choice(LOG_LEVELS), `one of ${LOG_LEVELS.join(', ')}`),
         sinks: sinks.length > 0 ? sinks : undefined,
         metrics: o.metrics, // checked by resolveConfig, which names --metrics
         ...networkFlags(command, o),
