@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <mqueue.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define RETRY_EINTR(expr) ({ __typeof__(expr) r_; do { r_ = (expr); } while (r_ < 0 && errno == EINTR); r_; })
@@ -165,6 +166,20 @@ static napi_value mq_attributes_js(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* stat(h, target) -> { mode, uid, gid }: fstat(2) on the queue descriptor. */
+static napi_value mq_stat_js(napi_env env, napi_callback_info info) {
+  GET_ARGS(2);
+  struct stat st;
+  napi_value result;
+  handle *h = handle_get(env, argv[0], HANDLE_MQ, argv[1], "fstat");
+  if (!h) return NULL;
+  if (fstat(h->fd, &st) < 0) { throw_errno(env, errno, "fstat", argv[1]); return NULL; }
+  if (!check_status(env, napi_create_object(env, &result)) || !set_prop(env, result, "mode", make_int(env, st.st_mode)) ||
+      !set_prop(env, result, "uid", make_int(env, st.st_uid)) || !set_prop(env, result, "gid", make_int(env, st.st_gid)))
+    return NULL;
+  return result;
+}
+
 static napi_value mq_set_non_blocking_js(napi_env env, napi_callback_info info) {
   GET_ARGS(3);
   bool on;
@@ -179,7 +194,7 @@ bool mq_register(napi_env env, napi_value exports) {
   static const export_fn fns[] = {
       {"mqOpen", mq_open_js}, {"mqUnlink", mq_unlink_js}, {"mqSend", mq_send_js}, {"mqReceive", mq_receive_js},
       {"mqReceiveBatch", mq_receive_batch_js}, {"mqAttributes", mq_attributes_js},
-      {"mqSetNonBlocking", mq_set_non_blocking_js},
+      {"mqSetNonBlocking", mq_set_non_blocking_js}, {"mqStat", mq_stat_js},
   };
   return export_functions(env, exports, fns, sizeof fns / sizeof fns[0]) &&
          export_constant(env, exports, "O_RDONLY", O_RDONLY) && export_constant(env, exports, "O_WRONLY", O_WRONLY) &&

@@ -4,6 +4,7 @@
  * RLIMIT_MSGQUEUE reads "Too many open files".
  *
  *   explainQueueOpenError(err, request, context?): Error
+ *   openQueueExplained(name, options): MessageQueue      MessageQueue.open, failures explained
  *
  * returns a MsgmuxError (ERR_MSGMUX_QUEUE_LIMIT or ERR_MSGMUX_QUEUE_PERMISSION,
  * the errno as `errno`, the original as `cause`) for EMFILE, ENFILE, ENOSPC,
@@ -12,6 +13,7 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { ErrorCode, MsgmuxError } from './errors';
+import { MessageQueue, type MessageQueueOpenOptions } from './native';
 import { hasCapSysResource, planQueue, queueBytes, readQueueLimits, type QueueLimits } from './queue-limits';
 
 export interface QueueOpenRequest {
@@ -144,4 +146,21 @@ export function explainQueueOpenError(err: unknown, request: QueueOpenRequest, c
   if (explained === null) return err;
   const wrapped = new MsgmuxError(explained.code, `mq_open ${request.name}: ${errno.code}: ${explained.message}`, { cause: err });
   return Object.assign(wrapped, { errno: errno.code });
+}
+
+/** MessageQueue.open, with its failures explained as above. */
+export function openQueueExplained(name: string, options: MessageQueueOpenOptions): MessageQueue {
+  try {
+    return MessageQueue.open(name, options);
+  } catch (err) {
+    const read = options.read ?? true;
+    const write = options.write ?? true;
+    throw explainQueueOpenError(err, {
+      name,
+      create: options.create ?? false,
+      depth: options.depth ?? 0,
+      messageSize: options.messageSize ?? 0,
+      access: read && write ? 'read and write' : write ? 'write' : 'read',
+    });
+  }
 }

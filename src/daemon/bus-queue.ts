@@ -8,7 +8,9 @@ import { createHash } from 'node:crypto';
 import type { DaemonConfig } from '../config';
 import { ErrorCode, hasCode, MsgmuxError } from '../errors';
 import type { Logger } from '../log';
-import { DgramSocket, MessageQueue } from '../native';
+import { DgramSocket } from '../native';
+import { openQueueExplained } from '../queue-errors';
+import { queueModeProblem } from '../trust/queue-mode';
 import { planQueue, readQueueLimits } from '../queue-limits';
 import { maxRecordFor } from '../ring/layout';
 
@@ -59,7 +61,7 @@ function openLockedQueue(config: DaemonConfig, log: Logger, lock: DgramSocket): 
   if (plan.depth === 0) {
     throw new MsgmuxError(ErrorCode.QUEUE_LIMIT, `queue ${config.queue} cannot hold even one message: ${plan.advice.join('; ')}`);
   }
-  const queue = MessageQueue.open(config.queue, {
+  const queue = openQueueExplained(config.queue, {
     create: true,
     depth: plan.depth,
     messageSize: plan.messageSize,
@@ -68,6 +70,8 @@ function openLockedQueue(config: DaemonConfig, log: Logger, lock: DgramSocket): 
     write: false,
   });
   const attributes = queue.attributes();
+  const modeProblem = queueModeProblem(config.queue, queue.stat(), config.queueMode, process.getuid!());
+  if (modeProblem) log.warn({ queue: config.queue }, modeProblem);
   if (attributes.depth !== plan.depth || attributes.messageSize !== plan.messageSize) {
     log.warn(
       { queue: config.queue, depth: attributes.depth, messageSize: attributes.messageSize },

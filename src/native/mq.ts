@@ -125,6 +125,11 @@ export class MessageQueue {
     return this.#native.mqAttributes(this.#handle, this.name);
   }
 
+  /** fstat(2) of the queue: its owner and permission bits (mode & 0o777). */
+  stat(): { mode: number; uid: number; gid: number } {
+    return this.#native.mqStat(this.#handle, this.name);
+  }
+
   setNonBlocking(on: boolean): void {
     this.#native.mqSetNonBlocking(this.#handle, on, this.name);
   }
