@@ -26,6 +26,7 @@ import { EXTRA_SINK_LINES, NetworkLegs, type NatsStats, type SourceStats } from 
 import { SharedState } from './shared-state';
 import { ControlTally, type ControlCounts } from '../ops/control-tally';
 import type { ReloadPlan } from '../ops/reload';
+import { RequestGuard } from '../trust/guard';
 
 const WORKERS = path.join(__dirname, '..', '..', 'workers');
 
@@ -48,6 +49,7 @@ export interface DaemonStats {
 
 export class Daemon {
   private stopping: Promise<IngestReport> | null = null;
+  private readonly guard: RequestGuard;
   private readonly workersExited: Promise<unknown>;
   private readonly ingestReport: Promise<IngestReport>;
   private readonly tally = new ControlTally();
@@ -68,6 +70,8 @@ export class Daemon {
     private readonly replies: DgramSocket,
     private readonly legs: NetworkLegs,
   ) {
+    this.guard = new RequestGuard(config);
+    registry.onEnded = (sinkPath) => this.guard.ended(sinkPath);
     this.workersExited = Promise.all([once(ingest, 'exit'), once(controlReceiver, 'exit')]);
     let ready: () => void = () => undefined;
     this.ingestReady = new Promise((resolve, reject) => {
@@ -150,6 +154,7 @@ export class Daemon {
   async reload(plan: ReloadPlan): Promise<void> {
     if (this.stopping) throw new MsgmuxError(ErrorCode.STOPPING, 'msgmux is stopping');
     this.config = plan.config;
+    this.guard.configure(plan.config);
     for (const sink of plan.remove) {
       // A sink waiting to be restarted is not running: it is simply not restarted any more.
       if (this.registry.has(sink.path)) await this.registry.remove(sink.path);
@@ -211,7 +216,7 @@ export class Daemon {
     try {
       const request = parseControlRequest(event.data);
       op = request.op;
-      reply = await this.handle(request);
+      reply = await this.handle(request, event);
       this.tally.request(op);
       // Per request at debug: a `stats --watch` asks every second.
       this.log.debug({ ...who, op, path: 'path' in request ? request.path : undefined }, 'control request');
@@ -230,7 +235,7 @@ export class Daemon {
     }
   }
 
-  private async handle(request: ControlRequest): Promise<ControlReply> {
+  private async handle(request: ControlRequest, { cred, from }: Extract<ControlEvent, { type: 'request' }>): Promise<ControlReply> {
     if (this.stopping) throw new MsgmuxError(ErrorCode.STOPPING, 'msgmux is stopping');
     switch (request.op) {
       case 'subscribe': {
@@ -239,17 +244,21 @@ export class Daemon {
           throw new MsgmuxError(ErrorCode.BAD_REQUEST, `${request.path} is this daemon's own control socket; it cannot be a sink`);
         }
         const existing = this.registry.has(request.path);
+        this.guard.checkSubscribe(request.path, cred, from, existing);
         await this.registry.add({
           path: request.path,
           kind: 'dynamic',
           policy: request.policy ?? this.config.policy,
           evictAfterMs: request.evictAfterMs ?? this.config.evictAfterMs,
         });
+        if (this.registry.has(request.path)) this.guard.registered(request.path, cred); // not if it has ended meanwhile
         return { ok: true, op: 'subscribe', path: request.path, existing };
       }
-      case 'unsubscribe':
+      case 'unsubscribe': {
+        this.guard.checkUnsubscribe(request.path, this.registry.kindOf(request.path), cred, from);
         await this.registry.remove(request.path);
         return { ok: true, op: 'unsubscribe', path: request.path };
+      }
       case 'stats':
         return { ok: true, op: 'stats', ...this.stats() };
     }

@@ -20,6 +20,22 @@ export class DatagramTarget implements SinkTarget {
     this.socket = socket;
   }
 
+  /**
+   * A fresh connect to the address on a throwaway socket: ECONNREFUSED at
+   * once when nobody holds an abstract name or a socket file any more,
+   * ENOENT when the file is gone. The sending socket stays connected to the
+   * peer it was connected to: a name taken over by someone else since is
+   * not followed (sends to the old peer fail, and the sink is gone).
+   */
+  probe(): void {
+    const probe = new DgramSocket({ nonBlocking: true });
+    try {
+      probe.connect(this.address);
+    } finally {
+      probe.close();
+    }
+  }
+
   send(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, waitMs: number): number {
     const socket = this.socket!;
     try {

@@ -26,6 +26,8 @@ const SEND_WAIT_MS = 100;
 const DROP_SINK_WAIT_MS = 10;
 const MAX_BACKOFF_MS = 64;
 const RECONNECT_EVERY_MS = 250;
+/** An idle, reachable sink is checked this often: a closed one is removed within about this long. */
+const PROBE_EVERY_MS = 1_000;
 
 class SinkGone extends Error {}
 
@@ -34,6 +36,7 @@ class SinkDrainer {
   private readonly scratch: Uint8Array;
   private readonly scratchOffsets = new Int32Array(MAX_BATCH);
   private lastConnectAttempt = 0;
+  private lastProbe = Date.now();
 
   constructor(
     ring: Ring,
@@ -72,6 +75,7 @@ class SinkDrainer {
       const batch = this.reader.peekSync(MAX_BATCH, PEEK_WAIT_MS);
       if (batch.count === 0) {
         if (stop === StopRequest.DRAIN) return 'stopped';
+        this.probeWhenDue();
         continue;
       }
       if (!this.entry.reachable) {
@@ -85,6 +89,19 @@ class SinkDrainer {
         this.reader.release();
         this.entry.count(sent, dropped);
       }
+    }
+  }
+
+  /** While idle: is the sink still there? A gone dynamic sink ends; a configured one is marked unreachable and retried. */
+  private probeWhenDue(): void {
+    if (!this.entry.reachable || Date.now() - this.lastProbe < PROBE_EVERY_MS) return;
+    this.lastProbe = Date.now();
+    try {
+      this.target.probe();
+    } catch (err) {
+      if (!isGone(err)) throw err;
+      this.entry.setReachable(false);
+      if (!SINK_KINDS[this.task.sink.kind].configured) throw new SinkGone();
     }
   }
 

@@ -62,6 +62,9 @@ export class MulticastTarget implements SinkTarget {
     }
   }
 
+  /** A group has no holder to lose: nothing to check. */
+  probe(): void {}
+
   close(): void {
     this.socket?.close();
     this.socket = null;

@@ -1,5 +1,6 @@
 /** A sink that is a POSIX message queue, created like the bus queue if absent: one mq_timedsend per record. */
-import { MessageQueue } from '../native';
+import { openQueueExplained } from '../queue-errors';
+import type { MessageQueue } from '../native';
 import type { QueueShape, SinkTarget } from './target';
 
 export class QueueTarget implements SinkTarget {
@@ -9,7 +10,7 @@ export class QueueTarget implements SinkTarget {
 
   connect(): void {
     this.close();
-    this.queue = MessageQueue.open(this.address, {
+    this.queue = openQueueExplained(this.address, {
       create: true,
       write: true,
       read: false,
@@ -18,6 +19,9 @@ export class QueueTarget implements SinkTarget {
       mode: this.shape.mode,
     });
   }
+
+  /** A queue is there until it is unlinked, and holding it open keeps it alive: nothing to check. */
+  probe(): void {}
 
   send(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, waitMs: number): number {
     const queue = this.queue!;

@@ -43,6 +43,7 @@ interface RunningSink {
 const SINK_WORKER = path.join(__dirname, '..', '..', 'workers', 'sink.js');
 const JOIN_TIMEOUT_MS = 10_000;
 const RESTART_AFTER_MS = 1_000;
+const IDLE_THREAD_MS = 5_000;
 
 export class SinkRegistry {
   private readonly sinks = new Map<string, RunningSink>();
@@ -51,6 +52,8 @@ export class SinkRegistry {
   private closing = false;
   /** Whether a configured sink that ended should be started again; the daemon answers from its running config. */
   isConfigured: (sink: Sink) => boolean = () => true;
+  /** Called with a sink's path whenever it ends, for any reason (the daemon keeps per-uid counts). */
+  onEnded: (path: string) => void = () => undefined;
 
   constructor(
     private readonly ring: Ring,
@@ -65,7 +68,8 @@ export class SinkRegistry {
       filename: SINK_WORKER,
       minThreads: Math.min(2, maxSinks), // warm threads: a new sink's first delivery does not wait for a thread to boot
       maxThreads: maxSinks,
-      idleTimeout: 60_000,
+      // A thread whose sink ended is reused by the next; one idle this long exits, so a burst of sinks leaves nothing behind.
+      idleTimeout: IDLE_THREAD_MS,
       concurrentTasksPerWorker: 1,
     });
   }
@@ -78,13 +82,17 @@ export class SinkRegistry {
     return this.sinks.has(normalizeAddress(address));
   }
 
+  kindOf(address: string): Sink['kind'] | undefined {
+    return this.sinks.get(normalizeAddress(address))?.sink.kind;
+  }
+
   /** Starts draining to `sink`; resolves once it has joined. Adding a sink that exists is a no-op. */
   async add(sink: Sink): Promise<void> {
     const key = normalizeAddress(sink.path);
     if (this.sinks.has(key)) return;
     const index = this.freeIndexes.pop();
     if (index === undefined) {
-      throw new MsgmuxError(ErrorCode.SINK_LIMIT, `already serving ${this.maxSinks} sinks (maxSinks); ${key} was refused`);
+      throw new MsgmuxError(ErrorCode.SINK_LIMIT, `already serving ${this.maxSinks} sinks, the most it may (maxSinks); ${key} was refused: raise it with --max-sinks`);
     }
     const entry = this.shared.sink(index);
     entry.reset();
@@ -151,6 +159,7 @@ export class SinkRegistry {
     const { sink, index } = running;
     if (this.sinks.get(sink.path) === running) this.sinks.delete(sink.path);
     this.freeIndexes.push(index);
+    this.onEnded(sink.path);
     const fields = { sink: sink.path, kind: sink.kind, delivered: running.entry.delivered, reason: outcome.reason };
     if (outcome.reason === 'gone') this.log.info(fields, 'sink went away; removed');
     else if (outcome.reason === 'evicted') this.log.warn(fields, 'sink stalled past its budget; evicted');

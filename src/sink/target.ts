@@ -15,6 +15,12 @@ export interface SinkTarget {
    * `recordNumbers[k]` is record k's number in the stream, for targets that look up its origin.
    */
   send(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, waitMs: number, recordNumbers?: Int32Array): number;
+  /**
+   * Checks, without sending anything, that someone still holds the address;
+   * throws the syscall error (a gone one: see isGone) when nobody does. The
+   * drain loop calls it while idle, so a closed sink is noticed on a quiet bus.
+   */
+  probe(): void;
   close(): void;
 }
 

@@ -100,7 +100,7 @@ export function ownershipProblem(
 export function removalProblem(
   policy: AdmissionPolicy,
   cred: Credentials,
-  kind: 'dynamic' | 'static' | 'mq',
+  kind: string,
   path: string,
   from: string | null,
   lstat: (p: string) => Stats = lstatSync,

@@ -3,7 +3,7 @@
  * or keep the daemon busy starting and stopping workers.
  *
  *   const quotas = new UidQuotas({ maxSinksPerUid: 16, registrationsPerSecond: 50 });
- *   quotas.admit(uid)            throws ERR_MSGMUX_RATE_LIMITED / ERR_MSGMUX_SINK_QUOTA, else takes one token
+ *   quotas.admit(uid, newSink?)  throws ERR_MSGMUX_RATE_LIMITED / ERR_MSGMUX_SINK_QUOTA, else takes one token
  *   quotas.added(uid, key)       a sink of uid now exists
  *   quotas.removed(key)          it is gone (any reason)
  *   quotas.sinksOf(uid)
@@ -33,16 +33,24 @@ export class UidQuotas {
   private readonly counts = new Map<number, number>();
 
   constructor(
-    private readonly limits: QuotaLimits,
+    private limits: QuotaLimits,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** New limits (a reload); the counts and buckets carry over. */
+  setLimits(limits: QuotaLimits): void {
+    this.limits = limits;
+  }
 
   sinksOf(uid: number): number {
     return this.counts.get(uid) ?? 0;
   }
 
-  /** Checks both limits for a new registration by `uid` and spends one token; throws when either is hit. */
-  admit(uid: number): void {
+  /**
+   * Checks the limits for a registration by `uid` and spends one token;
+   * throws when one is hit. Registering a sink that already exists takes no new slot.
+   */
+  admit(uid: number, newSink = true): void {
     const rate = this.limits.registrationsPerSecond;
     const now = this.now();
     const bucket = this.buckets.get(uid) ?? { tokens: rate, at: now };
@@ -61,7 +69,7 @@ export class UidQuotas {
     this.forgetFullBuckets(now);
 
     const held = this.sinksOf(uid);
-    if (held >= this.limits.maxSinksPerUid) {
+    if (newSink && held >= this.limits.maxSinksPerUid) {
       throw new MsgmuxError(
         ErrorCode.SINK_QUOTA,
         `uid ${uid} already has ${held} sinks, the most one uid may have (maxSinksPerUid ${this.limits.maxSinksPerUid}); ` +
