@@ -40,7 +40,7 @@ export function socketAddressProblem(address: string): { code: string; message: 
   const max = SUN_PATH_BYTES - 1;
   if (bytes > max) {
     const what = abstract ? 'an abstract name' : 'a filesystem socket path';
-    return { code: ErrorCode.PATH_TOO_LONG, message: `is ${bytes} bytes; ${what} fits in at most ${max}` };
+    return { code: ErrorCode.PATH_TOO_LONG, message: `is ${bytes} bytes; ${what} fits in at most ${max} (the kernel's sun_path; this cannot be raised: use a shorter path or an abstract @name)` };
   }
   return null;
 }

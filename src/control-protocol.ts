@@ -87,7 +87,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 function decode(datagram: Uint8Array): string {
   if (datagram.byteLength > MAX_REQUEST_BYTES) {
-    fail(CONTROL_ERROR.REQUEST_TOO_LARGE, `request is ${datagram.byteLength} bytes; the limit is ${MAX_REQUEST_BYTES}`);
+    fail(CONTROL_ERROR.REQUEST_TOO_LARGE, `request is ${datagram.byteLength} bytes; the limit is ${MAX_REQUEST_BYTES} (fixed by the protocol: a request names one path and a few options, so it never needs more)`);
   }
   let text: string;
   try {

@@ -162,7 +162,7 @@ export class NatsBridge {
           this.nc.publish(subject, local[k]);
           published++;
         }
-        this.entry.count(published, dropped);
+        this.entry.count(published, 0, dropped); // not sent: NATS was unreachable
         sinceFlush += published;
         if (sinceFlush >= FLUSH_EVERY && policy === 'block') {
           sinceFlush = 0;

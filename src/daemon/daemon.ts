@@ -19,6 +19,7 @@ import type { Logger } from '../log';
 import { DgramSocket } from '../native';
 import { Ring } from '../ring';
 import { SinkRegistry, type SinkStats } from '../sink/registry';
+import type { SinkCounts } from '../sink/state';
 import { openBusQueue, type BusQueue } from './bus-queue';
 import type { ControlEvent, ControlTask } from './control-receiver';
 import { INGEST_READY, INGEST_STATE_NAMES, type IngestReport, type IngestTask } from './ingest';
@@ -29,6 +30,7 @@ import type { ReloadPlan } from '../ops/reload';
 import { RequestGuard } from '../trust/guard';
 
 const WORKERS = path.join(__dirname, '..', '..', 'workers');
+const LOSS_LOG_EVERY_MS = 1_000;
 
 export interface DaemonStats {
   ingested: number;
@@ -39,6 +41,8 @@ export interface DaemonStats {
   ingest: (typeof INGEST_STATE_NAMES)[number];
   queue: { name: string; depth: number; messageSize: number; waiting: number };
   ring: { capacity: number; written: number };
+  /** Over every sink the daemon has run since it started, including those that have ended. */
+  totals: SinkCounts;
   sinks: SinkStats[];
   /** Control requests by op and refusals by code. */
   control: ControlCounts;
@@ -50,6 +54,7 @@ export interface DaemonStats {
 export class Daemon {
   private stopping: Promise<IngestReport> | null = null;
   private readonly guard: RequestGuard;
+  private readonly lossLog: NodeJS.Timeout;
   private readonly workersExited: Promise<unknown>;
   private readonly ingestReport: Promise<IngestReport>;
   private readonly tally = new ControlTally();
@@ -71,6 +76,7 @@ export class Daemon {
     private readonly legs: NetworkLegs,
   ) {
     this.guard = new RequestGuard(config);
+    this.lossLog = setInterval(() => registry.logTooLarge(), LOSS_LOG_EVERY_MS).unref();
     registry.onEnded = (sinkPath) => this.guard.ended(sinkPath);
     this.workersExited = Promise.all([once(ingest, 'exit'), once(controlReceiver, 'exit')]);
     let ready: () => void = () => undefined;
@@ -166,12 +172,14 @@ export class Daemon {
 
   stats(): DaemonStats {
     const { name, depth, messageSize } = this.queue;
+    const sinks = this.registry.stats();
     return {
       ingested: this.shared.ingested,
       ingest: INGEST_STATE_NAMES[this.shared.ingestState],
       queue: { name, depth, messageSize, waiting: this.queue.waiting() },
       ring: { capacity: this.ring.capacity, written: this.ring.written },
-      sinks: this.registry.stats(),
+      totals: this.registry.totals(sinks),
+      sinks,
       control: this.tally.snapshot(),
       ...(this.legs.sources().length > 0 && { sources: this.legs.sources() }),
       ...(this.config.nats && { nats: this.legs.nats() }),
@@ -199,6 +207,8 @@ export class Daemon {
     const ingested = await Promise.race([this.ingestReport, failed]);
     clearTimeout(giveUp);
     await Promise.all([this.registry.drainAll(deadline), this.legs.stop(deadline)]);
+    clearInterval(this.lossLog);
+    this.registry.logTooLarge();
     await this.workersExited;
     this.replies.close();
     this.queue.close();

@@ -140,9 +140,10 @@ export class NetworkLegs {
     if (nats.sink) {
       const entry = this.shared.sink(this.config.maxSinks);
       const reader = entry.state === SinkState.JOINED ? this.ring.readers().find((r) => r.slot === entry.slot) : undefined;
+      const counts = entry.counts();
       stats.sink = {
         subject: nats.sink, policy: nats.sinkPolicy, reachable: entry.reachable,
-        delivered: entry.delivered, dropped: entry.dropped + (reader?.lost ?? 0), lag: reader?.lag ?? 0,
+        delivered: counts.delivered, dropped: counts.droppedByPolicy + counts.undelivered + (reader?.lost ?? 0), lag: reader?.lag ?? 0,
       };
     }
     if (nats.source) stats.source = this.sourceStats('nats', nats.source, this.config.multicast.sources.length);

@@ -81,13 +81,12 @@ class SinkDrainer {
       if (!this.entry.reachable) {
         const count = batch.count;
         this.reader.release();
-        this.entry.count(0, count);
+        this.entry.count(0, 0, count);
       } else if (this.reader.policy === 'drop') {
         this.deliverCopy(batch);
       } else {
-        const [sent, dropped] = this.deliver(this.source, batch.offsets, batch.lengths, batch.count, batch.recordNumbers);
+        this.deliver(this.source, batch.offsets, batch.lengths, batch.count, batch.recordNumbers);
         this.reader.release();
-        this.entry.count(sent, dropped);
       }
     }
   }
@@ -117,52 +116,51 @@ class SinkDrainer {
     const lengths = batch.lengths.slice(0, count);
     const recordNumbers = batch.recordNumbers.slice(0, count);
     const intactFrom = this.reader.release();
-    const [sent, dropped] = this.deliver(
+    this.deliver(
       this.scratch, this.scratchOffsets.subarray(intactFrom), lengths.subarray(intactFrom), count - intactFrom, recordNumbers.subarray(intactFrom),
     );
-    this.entry.count(sent, dropped);
   }
 
   /**
-   * Sends every record. A gating sink waits for room as long as it takes; a
-   * wake-up that sent nothing backs off (1 ms doubling to 64 ms), so a hung
-   * sink costs no CPU. A drop sink waits briefly, then drops the rest.
-   * Returns [sent, dropped]; a record the sink can never take (too large) is dropped.
+   * Sends every record, counting each as it goes. A gating sink waits for
+   * room as long as it takes; a wake-up that sent nothing backs off (1 ms
+   * doubling to 64 ms), so a hung sink costs no CPU. A drop sink waits
+   * briefly, then drops the rest (by policy). A record the sink can never
+   * take (EMSGSIZE) is counted undelivered and too large, never truncated.
    */
-  private deliver(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, recordNumbers: Int32Array): [number, number] {
+  private deliver(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, recordNumbers: Int32Array): void {
     const patient = this.reader.policy !== 'drop';
-    let sent = 0;
-    let dropped = 0;
+    let done = 0;
     let backoff = 0;
-    while (sent + dropped < count) {
-      if (this.entry.stop === StopRequest.NOW) break;
+    while (done < count) {
+      if (this.entry.stop === StopRequest.NOW) return this.entry.count(0, 0, count - done);
       if (this.reader.evicted) throw new MsgmuxError(ErrorCode.READER_EVICTED, 'evicted while waiting for the sink');
-      const done = sent + dropped;
       try {
         const n = this.target.send(
           source, offsets.subarray(done), lengths.subarray(done), count - done, patient ? SEND_WAIT_MS : DROP_SINK_WAIT_MS, recordNumbers.subarray(done),
         );
         if (n > 0) {
-          sent += n;
+          done += n;
+          this.entry.count(n);
           backoff = 0;
           continue;
         }
-        if (!patient) return [sent, count - sent];
+        if (!patient) return this.entry.count(0, count - done);
       } catch (err) {
         if (hasCode(err, 'EMSGSIZE')) {
-          dropped++;
+          done++;
+          this.entry.count(0, 0, 1, 1);
           continue;
         }
         if (!isGone(err)) throw err;
         this.entry.setReachable(false);
         if (!SINK_KINDS[this.task.sink.kind].configured) throw new SinkGone();
-        if (!this.holdUntilBack()) return [sent, count - sent];
+        if (!this.holdUntilBack()) return this.entry.count(0, 0, count - done);
         continue;
       }
       backoff = Math.min(MAX_BACKOFF_MS, Math.max(1, backoff * 2));
       this.entry.napUnlessStopped(backoff);
     }
-    return [sent, dropped];
   }
 
   /**
@@ -204,6 +202,7 @@ export function drainToSink(task: SinkTask): SinkOutcome {
     return { reason: 'failed', error: { code, message } };
   } finally {
     entry.setReachable(false);
+    if (reader) entry.count(0, reader.lost); // a drop sink's laps, kept past the reader for the totals
     reader?.close();
     target.close();
     entry.state = SinkState.DONE;

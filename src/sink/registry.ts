@@ -17,7 +17,7 @@ import { normalizeAddress } from '../address';
 import type { SharedState } from '../daemon/shared-state';
 import { SINK_KINDS } from './kinds';
 import type { Sink } from './spec';
-import { SinkState, StopRequest, type SinkEntry } from './state';
+import { SinkState, StopRequest, type SinkCounts, type SinkEntry } from './state';
 import type { QueueShape } from './target';
 import type { SinkOutcome, SinkTask } from './task';
 
@@ -27,8 +27,14 @@ export interface SinkStats {
   policy: Sink['policy'];
   reachable: boolean;
   delivered: number;
-  /** Not delivered: lapped (drop), sink absent, or a message the sink could not take. */
+  /** Not delivered, for any reason: droppedByPolicy + undelivered. */
   dropped: number;
+  /** A drop sink lapped by the writer, or without room when its turn came: the policy at work. */
+  droppedByPolicy: number;
+  /** The sink was absent, or could not take a message. */
+  undelivered: number;
+  /** Of `undelivered`: larger than the sink takes (EMSGSIZE). Never sent truncated. */
+  tooLarge: number;
   /** Bytes published that the sink has not yet taken. */
   lag: number;
 }
@@ -52,6 +58,9 @@ export class SinkRegistry {
   private closing = false;
   /** Whether a configured sink that ended should be started again; the daemon answers from its running config. */
   isConfigured: (sink: Sink) => boolean = () => true;
+  /** Counts of sinks that have ended, so totals cover every sink the daemon ever ran. */
+  private readonly endedCounts: SinkCounts = { delivered: 0, droppedByPolicy: 0, undelivered: 0, tooLarge: 0 };
+  private readonly tooLargeLogged = new Map<string, number>();
   /** Called with a sink's path whenever it ends, for any reason (the daemon keeps per-uid counts). */
   onEnded: (path: string) => void = () => undefined;
 
@@ -143,16 +152,52 @@ export class SinkRegistry {
     const lags = new Map(this.ring.readers().map((reader) => [reader.slot, reader] as const));
     return [...this.sinks.values()].map(({ sink, entry }) => {
       const reader = entry.state === SinkState.JOINED ? lags.get(entry.slot) : undefined;
+      const counts = entry.counts();
+      // A running drop sink's laps are the reader's; the worker adds them to its entry when it ends.
+      const droppedByPolicy = counts.droppedByPolicy + (reader?.lost ?? 0);
       return {
         path: sink.path,
         kind: sink.kind,
         policy: sink.policy,
         reachable: entry.reachable,
-        delivered: entry.delivered,
-        dropped: entry.dropped + (reader?.lost ?? 0),
+        delivered: counts.delivered,
+        dropped: droppedByPolicy + counts.undelivered,
+        droppedByPolicy,
+        undelivered: counts.undelivered,
+        tooLarge: counts.tooLarge,
         lag: reader?.lag ?? 0,
       };
     });
+  }
+
+  /** Every sink the daemon has run, running or ended. */
+  totals(sinks: SinkStats[] = this.stats()): SinkCounts {
+    const total = { ...this.endedCounts };
+    for (const sink of sinks) {
+      total.delivered += sink.delivered;
+      total.droppedByPolicy += sink.droppedByPolicy;
+      total.undelivered += sink.undelivered;
+      total.tooLarge += sink.tooLarge;
+    }
+    return total;
+  }
+
+  /** Logs messages that turned out too large for a sink since the last call: each is counted, and said once. */
+  logTooLarge(): void {
+    for (const { sink, entry } of this.sinks.values()) this.reportTooLarge(sink, entry.counts().tooLarge);
+  }
+
+  private reportTooLarge(sink: Sink, tooLarge: number): void {
+    const before = this.tooLargeLogged.get(sink.path) ?? 0;
+    if (tooLarge === before) return;
+    this.tooLargeLogged.set(sink.path, tooLarge);
+    this.log.warn(
+      { sink: sink.path, kind: sink.kind, tooLarge: tooLarge - before, total: tooLarge },
+      `${tooLarge - before} messages were larger than sink ${sink.path} takes (EMSGSIZE) and were not delivered; ` +
+        (sink.kind === 'mq'
+          ? `its queue's message size is smaller than the bus queue's: recreate it larger`
+          : `lower maxMessage (--max-message), or raise the kernel's socket buffers (sysctl net.core.wmem_max)`),
+    );
   }
 
   private ended(running: RunningSink, outcome: SinkOutcome): void {
@@ -160,7 +205,11 @@ export class SinkRegistry {
     if (this.sinks.get(sink.path) === running) this.sinks.delete(sink.path);
     this.freeIndexes.push(index);
     this.onEnded(sink.path);
-    const fields = { sink: sink.path, kind: sink.kind, delivered: running.entry.delivered, reason: outcome.reason };
+    const counts = running.entry.counts();
+    for (const key of Object.keys(counts) as (keyof SinkCounts)[]) this.endedCounts[key] += counts[key];
+    this.reportTooLarge(sink, counts.tooLarge);
+    this.tooLargeLogged.delete(sink.path);
+    const fields = { sink: sink.path, kind: sink.kind, ...counts, reason: outcome.reason };
     if (outcome.reason === 'gone') this.log.info(fields, 'sink went away; removed');
     else if (outcome.reason === 'evicted') this.log.warn(fields, 'sink stalled past its budget; evicted');
     else if (outcome.reason === 'failed') this.log.error({ ...fields, error: outcome.error }, 'sink failed');

@@ -2,11 +2,25 @@
  * One sink's line in the daemon's shared memory (src/daemon/shared-state.ts):
  * its worker writes state and counters, the main thread writes `stop`.
  *
- *   state, stop request, ring slot, reachable, delivered (f64), dropped (f64)
+ *   state, stop request, ring slot, reachable, then f64 counters:
+ *   delivered; dropped by policy (a drop sink lapped or without room);
+ *   undelivered (the sink was absent, or could not take a message); too large (of those, EMSGSIZE)
  */
 
 export const SINK_LINE_BYTES = 64;
-const Line = { STATE: 0, STOP: 1, SLOT: 2, REACHABLE: 3, DELIVERED_F64_BYTE: 16, DROPPED_F64_BYTE: 24 } as const;
+const Line = {
+  STATE: 0, STOP: 1, SLOT: 2, REACHABLE: 3,
+  DELIVERED_F64_BYTE: 16, BY_POLICY_F64_BYTE: 24, UNDELIVERED_F64_BYTE: 32, TOO_LARGE_F64_BYTE: 40,
+} as const;
+
+/** What became of messages a sink worker took from the ring. */
+export interface SinkCounts {
+  delivered: number;
+  droppedByPolicy: number;
+  undelivered: number;
+  /** Part of `undelivered`: larger than the sink takes (EMSGSIZE); never sent truncated. */
+  tooLarge: number;
+}
 
 export const SinkState = { FREE: 0, STARTING: 1, JOINED: 2, DONE: 3 } as const;
 /** What the main thread asks of a sink worker. */
@@ -82,17 +96,29 @@ export class SinkEntry {
     }
   }
 
+  private f64At(byte: number): number {
+    return this.f64[(this.word << 2) / 8 + byte / 8];
+  }
+
   get delivered(): number {
-    return this.f64[(this.word << 2) / 8 + Line.DELIVERED_F64_BYTE / 8];
+    return this.f64At(Line.DELIVERED_F64_BYTE);
   }
 
-  get dropped(): number {
-    return this.f64[(this.word << 2) / 8 + Line.DROPPED_F64_BYTE / 8];
+  counts(): SinkCounts {
+    return {
+      delivered: this.f64At(Line.DELIVERED_F64_BYTE),
+      droppedByPolicy: this.f64At(Line.BY_POLICY_F64_BYTE),
+      undelivered: this.f64At(Line.UNDELIVERED_F64_BYTE),
+      tooLarge: this.f64At(Line.TOO_LARGE_F64_BYTE),
+    };
   }
 
-  count(delivered: number, dropped: number): void {
+  /** Only the sink's own worker counts. `tooLarge` is a part of `undelivered`, counted in both. */
+  count(delivered: number, droppedByPolicy = 0, undelivered = 0, tooLarge = 0): void {
     const base = (this.word << 2) / 8;
     this.f64[base + Line.DELIVERED_F64_BYTE / 8] += delivered;
-    this.f64[base + Line.DROPPED_F64_BYTE / 8] += dropped;
+    this.f64[base + Line.BY_POLICY_F64_BYTE / 8] += droppedByPolicy;
+    this.f64[base + Line.UNDELIVERED_F64_BYTE / 8] += undelivered;
+    this.f64[base + Line.TOO_LARGE_F64_BYTE / 8] += tooLarge;
   }
 }
