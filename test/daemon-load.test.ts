@@ -24,7 +24,7 @@ test(`${TOTAL} messages from ${PUBLISHERS} publishers reach ${SINKS} block sinks
   const control = `@${uniqueName('ctl')}`;
   const procs: Proc[] = [];
   t.after(() => cleanup(procs, [queue]));
-  const daemon = await startDaemon(queue, control, ['--policy', 'block', '--max-sinks-per-uid', String(SINKS)]);
+  const daemon = await startDaemon(queue, control, ['--policy', 'block', '--max-sinks-per-uid', String(SINKS), '--max-message', '64']);
   procs.push(daemon);
 
   const sinks: Proc[] = [];

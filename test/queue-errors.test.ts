@@ -71,7 +71,7 @@ test('the daemon creates its queue 0600, and reports an existing queue that is w
   const procs: Awaited<ReturnType<typeof startDaemon>>[] = [];
   t.after(() => cleanup(procs, [fresh, wide]));
 
-  const first = await startDaemon(fresh, `@${uniqueName('ctl')}`);
+  const first = await startDaemon(fresh, `@${uniqueName('ctl')}`, ['--max-message', '256']);
   procs.push(first);
   const opened = MessageQueue.open(fresh, { read: false, write: true });
   assert.equal(opened.stat().mode & 0o777, 0o600, 'created with the default queueMode');
@@ -84,7 +84,7 @@ test('the daemon creates its queue 0600, and reports an existing queue that is w
   const mode = before.stat().mode & 0o777; // the umask may have narrowed it, never to 0600 or less
   before.close();
   assert.ok((mode & ~0o600) !== 0, `precondition: ${mode.toString(8)} is wider than 0600`);
-  const second = await startDaemon(wide, `@${uniqueName('ctl')}`);
+  const second = await startDaemon(wide, `@${uniqueName('ctl')}`, ['--max-message', '256']);
   procs.push(second);
   const line = await second.waitFor(logged(`queue ${wide} has mode 0${mode.toString(8)}, wider than queueMode 0600`), 'the mode warning');
   assert.match(line, /every user may read/);
