@@ -95,7 +95,13 @@ export async function startDaemon(
   options: { env?: NodeJS.ProcessEnv } = {},
 ): Promise<DaemonUnderTest> {
   const proc = run(BIN, ['start', '--queue', queue, '--control', control, ...extra], options);
-  await proc.waitFor(logged('msgmux started'), 'the daemon to start');
+  if (extra.includes('--log-level')) {
+    // 'msgmux started' may be below the level: serving stats is the sign it is up.
+    const failed = proc.exited.then((code) => Promise.reject(new Error(`exited (${code}) before starting: ${proc.stderr.join('\n')}`)));
+    await Promise.race([failed, eventually('the daemon to start', () => daemonStats(control).catch(() => undefined))]);
+  } else {
+    await proc.waitFor(logged('msgmux started'), 'the daemon to start');
+  }
   return {
     ...proc,
     queue,
