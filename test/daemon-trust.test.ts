@@ -142,3 +142,13 @@ test('maxSinks refuses the next sink with the flag that raises it', async (t) =>
   assert.match(JSON.stringify(refused), /maxSinks.*--max-sinks/);
   assert.equal(await daemon.stop(), 0);
 });
+
+test('two requests for the same address at once both hear how its one start went', async (t) => {
+  const { queue, control, procs } = setup(t);
+  const daemon = await startDaemon(queue, control, SMALL);
+  procs.push(daemon);
+  const nobodyThere = `@${uniqueName('absent')}`;
+  const replies = await Promise.all([1, 2, 3].map(() => controlRequest(control, subscribe(nobodyThere))));
+  assert.deepEqual(replies.map((r) => !r.ok && r.error.code), [ErrorCode.UNREACHABLE, ErrorCode.UNREACHABLE, ErrorCode.UNREACHABLE]);
+  assert.equal(await daemon.stop(), 0);
+});

@@ -44,6 +44,8 @@ interface RunningSink {
   index: number;
   entry: SinkEntry;
   done: Promise<SinkOutcome>;
+  /** Settles once the sink has joined (or failed to): a second add of the same sink waits on it too. */
+  started: Promise<void>;
 }
 
 const SINK_WORKER = path.join(__dirname, '..', '..', 'workers', 'sink.js');
@@ -95,13 +97,19 @@ export class SinkRegistry {
     return this.sinks.get(normalizeAddress(address))?.sink.kind;
   }
 
-  /** Starts draining to `sink`; resolves once it has joined. Adding a sink that exists is a no-op. */
-  async add(sink: Sink): Promise<void> {
+  /**
+   * Starts draining to `sink`; resolves once it has joined. Adding a sink
+   * that exists resolves (or fails) with its first start, so a second
+   * request never hears "ok" for a sink that did not join.
+   */
+  add(sink: Sink): Promise<void> {
     const key = normalizeAddress(sink.path);
-    if (this.sinks.has(key)) return;
+    const existing = this.sinks.get(key);
+    if (existing) return existing.started;
     const index = this.freeIndexes.pop();
     if (index === undefined) {
-      throw new MsgmuxError(ErrorCode.SINK_LIMIT, `already serving ${this.maxSinks} sinks, the most it may (maxSinks); ${key} was refused: raise it with --max-sinks`);
+      const message = `already serving ${this.maxSinks} sinks, the most it may (maxSinks); ${key} was refused: raise it with --max-sinks`;
+      return Promise.reject(new MsgmuxError(ErrorCode.SINK_LIMIT, message));
     }
     const entry = this.shared.sink(index);
     entry.reset();
@@ -110,10 +118,13 @@ export class SinkRegistry {
     const done = (this.pool.run(task) as Promise<SinkOutcome>).catch(
       (err: Error): SinkOutcome => ({ reason: 'failed', error: { code: ErrorCode.SINK_CRASHED, message: err.message } }),
     );
-    const running: RunningSink = { sink: { ...sink, path: key }, index, entry, done };
+    const running: RunningSink = { sink: { ...sink, path: key }, index, entry, done, started: this.joinOf(key, entry, done) };
     this.sinks.set(key, running);
     void done.then((outcome) => this.ended(running, outcome));
+    return running.started;
+  }
 
+  private async joinOf(key: string, entry: SinkEntry, done: Promise<SinkOutcome>): Promise<void> {
     const joined = entry.stateChangeFrom(SinkState.STARTING, JOIN_TIMEOUT_MS);
     const state = await Promise.race([joined, done.then(() => entry.state)]);
     if (state === SinkState.JOINED) {
