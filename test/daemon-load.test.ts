@@ -45,7 +45,7 @@ test(`${TOTAL} messages from ${PUBLISHERS} publishers reach ${SINKS} block sinks
   assert.deepEqual(await Promise.all(publishers.map((p) => p.exited)), new Array(PUBLISHERS).fill(0), 'every publisher finished');
   assert.deepEqual(await Promise.all(sinks.map((s) => s.exited)), new Array(SINKS).fill(0), 'every sink finished');
   const expected: SequenceReport = {
-    received: TOTAL, distinct: new Array(PUBLISHERS).fill(PER_PUBLISHER), duplicated: 0, reordered: 0, malformed: 0,
+    received: TOTAL, distinct: new Array<number>(PUBLISHERS).fill(PER_PUBLISHER), duplicated: 0, reordered: 0, malformed: 0,
   };
   sinks.forEach((sink, k) => assert.deepEqual(lastJson<SequenceReport>(sink), expected, `sink ${k}`));
 

@@ -49,7 +49,7 @@ test('a uid that is not allowed cannot subscribe, and the refusal is logged with
   assert.equal(got.uid, NOBODY);
   for (const reply of got.replies) assert.equal(reply?.error?.code, ErrorCode.NOT_ALLOWED, JSON.stringify(reply));
   assert.match(got.replies[0]!.error!.message, /uid 65534 .* may not subscribe.*--allow-uid 65534/);
-  const line = JSON.parse(await daemon.waitFor(logged('control request refused'), 'the refusal log line'));
+  const line = JSON.parse(await daemon.waitFor(logged('control request refused'), 'the refusal log line')) as { senderUid: number; senderPid: unknown; code: string };
   assert.equal(line.senderUid, NOBODY);
   assert.equal(typeof line.senderPid, 'number');
   assert.equal(line.code, ErrorCode.NOT_ALLOWED);

@@ -19,11 +19,13 @@ const OPEN_QUEUE = path.join(__dirname, 'fixtures', 'open-queue.js');
 const asRoot = process.getuid!() === 0;
 
 /** Runs `node open-queue.js` after `prefix` (a shell prefix ending in exec) and returns what it printed. */
-function openIn(prefix: string, name: string, options: object): { ok?: true; code?: string; errno?: string; message?: string } {
+type Opened = { ok?: true; code?: string; errno?: string; message?: string };
+
+function openIn(prefix: string, name: string, options: object): Opened {
   const command = `${prefix} "${process.execPath}" "${OPEN_QUEUE}" "${name}" '${JSON.stringify(options)}'`;
   const child = spawnSync('bash', ['-c', command], { encoding: 'utf8' });
   assert.equal(child.status, 0, child.stderr);
-  return JSON.parse(child.stdout.trim());
+  return JSON.parse(child.stdout.trim()) as Opened;
 }
 
 const withoutCaps = (caps: string) => `exec setpriv --bounding-set=${caps} --inh-caps=${caps}`;

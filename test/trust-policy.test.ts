@@ -38,8 +38,8 @@ test('only root, the daemon uid and the configured uids and gids may subscribe',
   for (const allowed of [cred(0), cred(1000), cred(2000), cred(5000, 3000)]) assert.equal(admissionProblem(policy, allowed), null);
   const refused = admissionProblem(policy, cred(NOBODY));
   assert.equal(refused?.code, ErrorCode.NOT_ALLOWED);
-  assert.match(refused!.message, /uid 65534 .*pid 123/);
-  assert.match(refused!.message, /--allow-uid 65534/, 'the refusal says how to allow it');
+  assert.match(refused.message, /uid 65534 .*pid 123/);
+  assert.match(refused.message, /--allow-uid 65534/, 'the refusal says how to allow it');
   assert.equal(admissionProblem(policy, null)?.code, ErrorCode.NOT_ALLOWED, 'no credentials, no entry');
   assert.equal(admissionProblem({ ...policy, allowGids: [] }, cred(5000, 3000))?.code, ErrorCode.NOT_ALLOWED);
 });
@@ -48,7 +48,7 @@ test('an abstract name is owned only by the socket that sends from it', () => {
   assert.equal(ownershipProblem('@mine', cred(NOBODY), '@mine'), null);
   const other = ownershipProblem('@theirs', cred(NOBODY), '@mine');
   assert.equal(other?.code, ErrorCode.NOT_OWNER);
-  assert.match(other!.message, /@theirs.*request came from @mine/);
+  assert.match(other.message, /@theirs.*request came from @mine/);
   assert.equal(ownershipProblem('@theirs', cred(NOBODY), null)?.code, ErrorCode.NOT_OWNER, 'an unbound sender owns no name');
   assert.equal(ownershipProblem('@theirs', cred(0), null), null, 'root may register anything');
 });

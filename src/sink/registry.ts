@@ -118,13 +118,14 @@ export class SinkRegistry {
     const done = (this.pool.run(task) as Promise<SinkOutcome>).catch(
       (err: Error): SinkOutcome => ({ reason: 'failed', error: { code: ErrorCode.SINK_CRASHED, message: err.message } }),
     );
-    const running: RunningSink = { sink: { ...sink, path: key }, index, entry, done, started: this.joinOf(key, entry, done) };
+    const running: RunningSink = { sink: { ...sink, path: key }, index, entry, done, started: this.joinOf({ ...sink, path: key }, entry, done) };
     this.sinks.set(key, running);
     void done.then((outcome) => this.ended(running, outcome));
     return running.started;
   }
 
-  private async joinOf(key: string, entry: SinkEntry, done: Promise<SinkOutcome>): Promise<void> {
+  private async joinOf(sink: Sink, entry: SinkEntry, done: Promise<SinkOutcome>): Promise<void> {
+    const key = sink.path;
     const joined = entry.stateChangeFrom(SinkState.STARTING, JOIN_TIMEOUT_MS);
     const state = await Promise.race([joined, done.then(() => entry.state)]);
     if (state === SinkState.JOINED) {
