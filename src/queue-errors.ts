@@ -69,12 +69,12 @@ function rlimitMsgqueue(request: QueueOpenRequest, context: Required<QueueOpenCo
   const own = queuesOf(context.uid, context.mqueueDir);
   const held =
     own === null
-      ? `(to list them, mount the mqueue filesystem: mkdir -p /dev/mqueue && mount -t mqueue none /dev/mqueue)`
+      ? ` (to list them, mount the mqueue filesystem: mkdir -p /dev/mqueue && mount -t mqueue none /dev/mqueue)`
       : `; ${own.length} queue${own.length === 1 ? '' : 's'} of uid ${context.uid} exist here${own.length > 0 ? `: ${own.slice(0, 10).join(', ')}${own.length > 10 ? ', …' : ''}` : ''}`;
   const alone = limit !== null && needed > limit;
   return (
     `uid ${context.uid} ${alone ? 'cannot fit this queue in' : 'has used up'} its POSIX queue budget RLIMIT_MSGQUEUE (${limit === null ? 'unknown' : `${limit} bytes`}), ` +
-    `which every queue the user created counts against, in every IPC namespace, until it is removed ${held}. ` +
+    `which every queue the user created counts against, in every IPC namespace, until it is removed${held}. ` +
     `This queue needs ${needed} bytes (depth ${request.depth} × (message size ${request.messageSize} + 96)). ` +
     `Remove queues nobody uses (mq_unlink; rm /dev/mqueue/NAME where it is mounted), lower queueDepth or maxMessage, ` +
     `or raise the limit: ulimit -q ${limit === null ? needed : limit + needed} in the shell that starts it (LimitMSGQUEUE= under systemd; above the hard limit this needs root)`

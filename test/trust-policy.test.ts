@@ -11,6 +11,7 @@ import path from 'node:path';
 import { DgramSocket } from 'msgmux/native';
 import { admissionProblem, ownershipProblem, removalProblem, type AdmissionPolicy } from '../src/trust/admission';
 import { UidQuotas } from '../src/trust/quotas';
+import { RequestGuard } from '../src/trust/guard';
 import { ErrorCode } from '../src/errors';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'msgmux-trust-'));
@@ -118,4 +119,20 @@ test('a uid holds at most maxSinksPerUid sinks, and gets the room back when one 
   quotas.removed('@unknown');
   quotas.admit(NOBODY);
   assert.equal(quotas.sinksOf(NOBODY), 1);
+});
+
+test('the request guard applies admission, then ownership, then quotas, and follows a reload', () => {
+  const config = { allowUids: [] as number[], allowGids: [] as number[], maxSinksPerUid: 1, registrationsPerSecond: 100 };
+  const guard: RequestGuard = new RequestGuard(config, 1000);
+  assert.throws(() => guard.checkSubscribe('@mine', cred(NOBODY), '@mine', false), { code: ErrorCode.NOT_ALLOWED });
+  guard.configure({ ...config, allowUids: [NOBODY] });
+  assert.throws(() => guard.checkSubscribe('@theirs', cred(NOBODY), '@mine', false), { code: ErrorCode.NOT_OWNER });
+  guard.checkSubscribe('@mine', cred(NOBODY), '@mine', false);
+  guard.registered('@mine', cred(NOBODY));
+  assert.throws(() => guard.checkSubscribe('@other', cred(NOBODY), '@other', false), { code: ErrorCode.SINK_QUOTA });
+  guard.checkSubscribe('@mine', cred(NOBODY), '@mine', true); // the sink it has: no new slot
+  guard.ended('@mine');
+  guard.checkSubscribe('@other', cred(NOBODY), '@other', false);
+  assert.throws(() => guard.checkUnsubscribe('@nothing', undefined, cred(OTHER), '@nothing'), { code: ErrorCode.NOT_ALLOWED }, 'a stranger learns nothing');
+  guard.checkUnsubscribe('@nothing', undefined, cred(NOBODY), null);
 });
