@@ -1,60 +1,15 @@
-/**
- * One thread of the BroadcastChannel baseline: the writer posts one message
- * per record (what an application using BroadcastChannel does), each reader
- * counts and checks the sequence number in the first 4 bytes.
- */
+/** One thread of the BroadcastChannel baseline: one channel, every reader gets each post. */
 import { BroadcastChannel, parentPort, workerData } from 'node:worker_threads';
-import { now, threadTimes, timesSince, type FanoutCommand, type FanoutReport, type FanoutWorkerData } from '../../src/bench/inproc/protocol';
+import type { FanoutWorkerData } from '../../src/bench/inproc/protocol';
+import { runPostingThread } from '../../src/bench/inproc/posting-thread';
 
 const setup = workerData as FanoutWorkerData;
-const port = parentPort!;
 const channel = new BroadcastChannel(setup.channelName!);
-const report = (message: FanoutReport): void => port.postMessage(message);
 
-let seq = 0;
-let target = 0;
-let received = 0;
-let outOfOrder = 0;
-let wrongLength = 0;
-let startTimes = threadTimes();
-
-function writeRound(count: number): void {
-  const payload = new Uint8Array(setup.size);
-  const seqWord = new Int32Array(payload.buffer, 0, 1);
-  startTimes = threadTimes();
-  const startedAt = now();
-  setup.clock[0] = startedAt;
-  for (let k = 0; k < count; k++) {
-    seqWord[0] = seq++;
-    channel.postMessage(payload); // structured clone: each reader gets its own copy
-  }
-  const endedAt = now();
-  report({ type: 'written', startedAt, endedAt, thread: timesSince(startTimes) });
-}
-
-if (setup.role === 'reader') {
-  channel.onmessage = (event: unknown) => {
-    const r = (event as { data: Uint8Array }).data;
-    const got = r[0] | (r[1] << 8) | (r[2] << 16) | (r[3] << 24);
-    if (got !== seq) outOfOrder++;
-    if (r.length !== setup.size) wrongLength++;
-    seq = (got + 1) | 0;
-    if (++received === target) {
-      const endedAt = now();
-      report({ type: 'received', count: received, endedAt, outOfOrder, wrongLength, thread: timesSince(startTimes) });
-    }
-  };
-}
-
-port.on('message', (command: FanoutCommand) => {
-  if (command.type === 'run') {
-    if (setup.role === 'writer') return writeRound(command.count);
-    target = command.count;
-    received = outOfOrder = wrongLength = 0;
-    startTimes = threadTimes(); // the reader's clock: an idle event loop between now and the first message costs no CPU
-    return report({ type: 'armed' });
-  }
-  channel.close();
-  report({ type: 'stopped' });
-  port.close();
+runPostingThread(setup, parentPort!, {
+  post: (payload) => channel.postMessage(payload), // structured clone: each reader gets its own copy
+  onRecord: (handler) => {
+    channel.onmessage = (event: unknown) => handler((event as { data: Uint8Array }).data);
+  },
+  close: () => channel.close(),
 });
