@@ -6,9 +6,8 @@
  */
 import path from 'node:path';
 import { compiled, PACKAGE_ROOT } from '../cc';
-import { Child } from '../child';
 import { nodeClient, type Broker, type ProcessSystem } from '../system';
-import { unlinkOnCleanup, withQueueDepth, withRaisedQueueLimit } from './queue';
+import { foreignClientGroup, startQueueBroker } from './queue';
 
 const START_TIMEOUT_MS = 20_000;
 
@@ -20,31 +19,18 @@ const started = (line: string): boolean => {
   }
 };
 
-async function startDaemon(id: string, maxMessage: number): Promise<Broker> {
+function startDaemon(id: string, maxMessage: number): Promise<Broker> {
   const queue = `/msgmux-bench-${id}`;
   const control = `@msgmux-bench/${id}/control`;
-  const unlink = unlinkOnCleanup(queue);
-  const daemon = await withQueueDepth(async (depth) => {
-    const args = ['start', '--queue', queue, '--control', control, '--queue-depth', String(depth), '--max-message', String(maxMessage)];
-    const command = withRaisedQueueLimit(process.execPath, [path.join(PACKAGE_ROOT, 'bin', 'msgmux'), ...args]);
-    const child = new Child(`msgmux daemon ${queue}`, command.file, command.args, { exec: true });
-    try {
-      await child.waitForLog(started, 'the "msgmux started" log line', START_TIMEOUT_MS);
-    } catch (err) {
-      await child.stop(5_000, 'SIGKILL');
-      unlink();
-      throw err;
-    }
-    return child;
+  return startQueueBroker({
+    label: `msgmux daemon ${queue}`,
+    queue,
+    control,
+    file: process.execPath,
+    args: (depth) => [path.join(PACKAGE_ROOT, 'bin', 'msgmux'), 'start', '--queue', queue, '--control', control, '--queue-depth', String(depth), '--max-message', String(maxMessage)],
+    ready: (child) => child.waitForLog(started, 'the "msgmux started" log line', START_TIMEOUT_MS),
+    stopTimeoutMs: 15_000,
   });
-  return {
-    pid: daemon.pid,
-    address: { queue, control },
-    async stop() {
-      await daemon.stop(15_000);
-      unlink();
-    },
-  };
 }
 
 let daemons = 0;
@@ -75,12 +61,5 @@ export const msgmuxC: ProcessSystem = {
   async prepare() {
     [sink, publisher] = await Promise.all([compiled('dgram_sink'), compiled('mq_pub', ['-lrt'])]);
   },
-  group: ({ broker, subscribers, id }) => ({
-    subscribers: Array.from({ length: subscribers }, (_, k) => ({
-      label: `C sink ${k}`,
-      file: sink,
-      args: ['--bind', `@msgmux-bench/${id}/sink-${k}`, '--register', broker.address.control],
-    })),
-    publisher: { label: 'C mq_send publisher', file: publisher, args: ['--queue', broker.address.queue] },
-  }),
+  group: ({ broker, subscribers, id }) => foreignClientGroup(sink, publisher, `@msgmux-bench/${id}/sink`, broker, subscribers),
 };

@@ -1,11 +1,14 @@
 /**
  * The POSIX queue that msgmux and the C reference broker ingest from: one
  * depth for both, deep enough not to be the bottleneck where the harness may
- * raise fs.mqueue.msg_max (root), and unlinked however the run ends.
+ * raise fs.mqueue.msg_max (root), and unlinked however the run ends; how
+ * either broker is started on it, and the plain C clients both serve.
  */
 import { MessageQueue } from '../../native';
+import { Child } from '../child';
 import { onCleanup } from '../cleanup';
 import { readMsgMax, withMsgMaxAtLeast } from '../msg-max';
+import type { Broker, Group } from '../system';
 
 export const QUEUE_DEPTH = 256;
 
@@ -33,4 +36,55 @@ export async function withQueueDepth<T>(create: (depth: number) => Promise<T>): 
 export const withRaisedQueueLimit = (file: string, args: string[]): { file: string; args: string[] } => ({
   file: '/bin/sh',
   args: ['-c', 'ulimit -q unlimited 2>/dev/null; exec "$0" "$@"', file, ...args],
+});
+
+export interface QueueBroker {
+  label: string;
+  /** The queue it creates and ingests from, and the control socket its sinks register on. */
+  queue: string;
+  control: string;
+  file: string;
+  args(depth: number): string[];
+  /** Resolves once the broker serves. */
+  ready(child: Child): Promise<unknown>;
+  stopTimeoutMs: number;
+}
+
+/** Starts a broker that creates its queue at the depth the kernel allows, with `ulimit -q` raised; the queue is unlinked when it stops or fails to start. */
+export async function startQueueBroker(broker: QueueBroker): Promise<Broker> {
+  const unlink = unlinkOnCleanup(broker.queue);
+  const child = await withQueueDepth(async (depth) => {
+    const command = withRaisedQueueLimit(broker.file, broker.args(depth));
+    const started = new Child(broker.label, command.file, command.args, { exec: true });
+    try {
+      await broker.ready(started);
+    } catch (err) {
+      await started.stop(5_000, 'SIGKILL');
+      unlink();
+      throw err;
+    }
+    return started;
+  });
+  return {
+    pid: child.pid,
+    address: { queue: broker.queue, control: broker.control },
+    async stop() {
+      await child.stop(broker.stopTimeoutMs);
+      unlink();
+    },
+  };
+}
+
+/**
+ * The plain C clients both queue brokers serve (msgmux, the C reference
+ * broker): datagram sinks that register on the control socket, and an
+ * mq_send publisher.
+ */
+export const foreignClientGroup = (sink: string, publisher: string, sinkPrefix: string, broker: Broker, subscribers: number): Group => ({
+  subscribers: Array.from({ length: subscribers }, (_, k) => ({
+    label: `C sink ${k}`,
+    file: sink,
+    args: ['--bind', `${sinkPrefix}-${k}`, '--register', broker.address.control],
+  })),
+  publisher: { label: 'C mq_send publisher', file: publisher, args: ['--queue', broker.address.queue] },
 });

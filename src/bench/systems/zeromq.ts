@@ -4,34 +4,18 @@
  * with the zeromq npm client or libzmq.
  */
 import path from 'node:path';
-import { compiled } from '../cc';
-import { nodeClient, requireClient, type GroupContext, type ProcessSystem } from '../system';
+import type { GroupContext } from '../system';
+import { clientPair } from './client-pair';
 
-const endpoint = ({ dir }: GroupContext): string => `ipc://${path.join(dir, 'zmq.sock')}`;
-const base = { system: 'zeromq', kind: 'process' as const, lossless: true, start: async () => ({ address: {}, stop: async () => undefined }) };
+const endpoint = ({ dir }: GroupContext): string[] => ['--endpoint', `ipc://${path.join(dir, 'zmq.sock')}`];
 
-export const zmqNode: ProcessSystem = {
-  ...base,
-  key: 'zmq-node',
-  clients: 'node',
-  prepare: async () => requireClient('zeromq'),
-  group: (context) => ({
-    subscribers: Array.from({ length: context.subscribers }, (_, k) => nodeClient(`zeromq subscriber ${k}`, 'zmq-sub', ['--endpoint', endpoint(context)])),
-    publisher: nodeClient('zeromq publisher', 'zmq-pub', ['--endpoint', endpoint(context), '--subscribers', String(context.subscribers)]),
-  }),
-};
-
-let sub = '';
-let pub = '';
-export const zmqC: ProcessSystem = {
-  ...base,
-  key: 'zmq-c',
-  clients: 'c',
-  async prepare() {
-    [sub, pub] = await Promise.all([compiled('zmq_sub', ['-lzmq']), compiled('zmq_pub', ['-lzmq'])]);
-  },
-  group: (context) => ({
-    subscribers: Array.from({ length: context.subscribers }, (_, k) => ({ label: `libzmq subscriber ${k}`, file: sub, args: ['--endpoint', endpoint(context)] })),
-    publisher: { label: 'libzmq publisher', file: pub, args: ['--endpoint', endpoint(context), '--subscribers', String(context.subscribers)] },
-  }),
-};
+export const [zmqNode, zmqC] = clientPair({
+  key: 'zmq',
+  system: 'zeromq',
+  lossless: true,
+  start: async () => ({ address: {}, stop: async () => undefined }),
+  subscriberArgs: endpoint,
+  publisherArgs: (context) => [...endpoint(context), '--subscribers', String(context.subscribers)],
+  node: { package: 'zeromq', label: 'zeromq', subscriber: 'zmq-sub', publisher: 'zmq-pub' },
+  c: { label: 'libzmq', subscriber: 'zmq_sub', publisher: 'zmq_pub', libs: ['-lzmq'] },
+});
