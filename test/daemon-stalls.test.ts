@@ -6,32 +6,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { MessageQueue } from 'msgmux/native';
 import { controlRequest } from '../src/control-client';
 import {
-  cleanup, daemonStats, lines, logged, publish, run, startDaemon, startSink, statsWhen, uniqueName, type Proc,
+  daemonSetup, daemonStats, lines, logged, publish, run, startDaemon, startSink, statsWhen, uniqueName, type Proc,
 } from './helpers/daemon';
 import type { SequenceReport } from './fixtures/sequence';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 const SMALL = ['--max-message', '256'];
-
-function setup(t: { after(fn: () => void): void }) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'msgmux-test-'));
-  const queue = `/${uniqueName('q')}`;
-  const control = `@${uniqueName('ctl')}`;
-  const procs: Proc[] = [];
-  const queues = [queue];
-  t.after(() => {
-    for (const proc of procs) if (proc.child.signalCode === null && proc.child.exitCode === null) proc.child.kill('SIGCONT');
-    cleanup(procs, queues);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { dir, queue, control, procs, queues };
-}
 
 /** A checking sink (fixtures/sequence-sink.ts), started and ready. */
 async function sequenceSink(procs: Proc[], args: string[], publishers: number, perPublisher: number): Promise<Proc> {
@@ -57,14 +42,20 @@ async function reportOf(sink: Proc): Promise<SequenceReport> {
 const complete = (count: number): SequenceReport => ({ received: count, distinct: [count], duplicated: 0, reordered: 0, malformed: 0 });
 const N = 20_000;
 
-test('a SIGSTOPped block sink holds the publishers back and, continued, loses nothing', async (t) => {
-  const { queue, control, procs } = setup(t);
+/** A daemon, a SIGSTOPped sink at `stoppedAddress` with `policy`, a healthy sink, and a publisher of N messages already sending. */
+async function stoppedSinkUnderLoad(t: { after(fn: () => void): void }, stoppedAddress: string, policy: string[]) {
+  const { queue, control, procs } = daemonSetup(t); // its cleanup SIGKILLs what is left, a SIGSTOPped sink too
   const daemon = await startDaemon(queue, control, [...SMALL, '--ring-size', '64K']);
   procs.push(daemon);
-  const stopped = await sequenceSink(procs, ['--bind', `@${uniqueName('stopped')}`, '--register', control, '--policy', 'block'], 1, N);
+  const stopped = await sequenceSink(procs, ['--bind', stoppedAddress, '--register', control, ...policy], 1, N);
   const healthy = await sequenceSink(procs, ['--bind', `@${uniqueName('healthy')}`, '--register', control], 1, N);
   stopped.child.kill('SIGSTOP');
   const pub = sequencePublisher(procs, queue, 0, N);
+  return { control, daemon, stopped, healthy, pub };
+}
+
+test('a SIGSTOPped block sink holds the publishers back and, continued, loses nothing', async (t) => {
+  const { control, daemon, stopped, healthy, pub } = await stoppedSinkUnderLoad(t, `@${uniqueName('stopped')}`, ['--policy', 'block']);
 
   const held = await statsWhen(control, 'the ring and then the queue to fill', (s) => s.ingest === 'waiting for the slowest sink' && s.queue.waiting === s.queue.depth);
   assert.ok(held.ingested < N, `ingest stopped short (${held.ingested})`);
@@ -80,14 +71,8 @@ test('a SIGSTOPped block sink holds the publishers back and, continued, loses no
 });
 
 test('a SIGSTOPped drop sink counts what it missed; the others get everything', async (t) => {
-  const { queue, control, procs } = setup(t);
-  const daemon = await startDaemon(queue, control, [...SMALL, '--ring-size', '64K']);
-  procs.push(daemon);
   const dropAddress = `@${uniqueName('stopped')}`;
-  const stopped = await sequenceSink(procs, ['--bind', dropAddress, '--register', control, '--policy', 'drop', '--idle', '2000'], 1, N);
-  const healthy = await sequenceSink(procs, ['--bind', `@${uniqueName('healthy')}`, '--register', control], 1, N);
-  stopped.child.kill('SIGSTOP');
-  const pub = sequencePublisher(procs, queue, 0, N);
+  const { control, daemon, stopped, healthy, pub } = await stoppedSinkUnderLoad(t, dropAddress, ['--policy', 'drop', '--idle', '2000']);
   assert.equal(await pub.exited, 0, 'a stopped drop sink holds nobody back');
   assert.deepEqual(await reportOf(healthy), complete(N));
   const settled = await statsWhen(control, 'every message to be delivered or dropped', (s) => {
@@ -106,7 +91,7 @@ test('a SIGSTOPped drop sink counts what it missed; the others get everything', 
 });
 
 test('a SIGSTOPped evict sink is evicted after its budget; the others get everything', async (t) => {
-  const { queue, control, procs } = setup(t);
+  const { queue, control, procs } = daemonSetup(t);
   const daemon = await startDaemon(queue, control, [...SMALL, '--ring-size', '64K']);
   procs.push(daemon);
   const evictAddress = `@${uniqueName('stopped')}`;
@@ -130,7 +115,7 @@ test('a SIGSTOPped evict sink is evicted after its budget; the others get everyt
 });
 
 test('a socket file deleted under a sink: a registered one is removed and a static one marked absent, with no traffic', async (t) => {
-  const { dir, queue, control, procs } = setup(t);
+  const { dir, queue, control, procs } = daemonSetup(t);
   const staticPath = path.join(dir, 'static.sock');
   const dynamicPath = path.join(dir, 'dynamic.sock');
   const staticSink = await startSink(['--bind', staticPath, '--expect', '10', '--idle', '30000']);
@@ -156,7 +141,7 @@ test('a socket file deleted under a sink: a registered one is removed and a stat
 });
 
 test('the daemon SIGTERMed under load delivers what it took; the rest waits in the queue for the next start', async (t) => {
-  const { dir, queue, control, procs } = setup(t);
+  const { dir, queue, control, procs } = daemonSetup(t);
   const PUBLISHERS = 4;
   const EACH = 25_000;
   const staticPath = path.join(dir, 'static.sock');
@@ -182,7 +167,7 @@ test('the daemon SIGTERMed under load delivers what it took; the rest waits in t
 });
 
 test('the daemon SIGKILLed and restarted: static and mq sinks resume without re-registration', async (t) => {
-  const { dir, queue, control, procs, queues } = setup(t);
+  const { dir, queue, control, procs, queues } = daemonSetup(t);
   const staticPath = path.join(dir, 'static.sock');
   const mqSink = `/${uniqueName('mqsink')}`;
   queues.push(mqSink);

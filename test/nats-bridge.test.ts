@@ -32,9 +32,11 @@ async function bus(procs: Proc[], queues: string[], natsFlags: string[], expect:
   return { daemon, sink };
 }
 
-const connected = (b: Bus, yes: boolean) => statsWhen(b.daemon.control, `NATS ${yes ? 'up' : 'down'}`, (s) => s.nats?.connected === yes);
-
-test('two daemons bridged both ways through NATS: every message reaches the other bus, in order, and none echoes back', { skip }, async (t) => {
+/**
+ * A nats-server of the test's own, a subject no other test uses, and `bus`
+ * for daemons joined to it; every process, queue and the server go with the test.
+ */
+async function natsSetup(t: { after(fn: () => Promise<void>): void }) {
   const procs: Proc[] = [];
   const queues: string[] = [];
   const server = await NatsServer.start();
@@ -43,9 +45,20 @@ test('two daemons bridged both ways through NATS: every message reaches the othe
     await server.stop();
   });
   const subject = `bus.${uniqueName('s').replace(/-/g, '_')}`;
-  const both = ['--nats', server.url, '--nats-sink', subject, '--nats-source', subject];
-  const a = await bus(procs, queues, both, 300);
-  const b = await bus(procs, queues, both, 300);
+  return {
+    server,
+    subject,
+    bus: (natsFlags: string[], expect: number, until?: string) => bus(procs, queues, ['--nats', server.url, ...natsFlags], expect, until),
+  };
+}
+
+const connected = (b: Bus, yes: boolean) => statsWhen(b.daemon.control, `NATS ${yes ? 'up' : 'down'}`, (s) => s.nats?.connected === yes);
+
+test('two daemons bridged both ways through NATS: every message reaches the other bus, in order, and none echoes back', { skip }, async (t) => {
+  const { subject, bus } = await natsSetup(t);
+  const both = ['--nats-sink', subject, '--nats-source', subject];
+  const a = await bus(both, 300);
+  const b = await bus(both, 300);
 
   await publish(a.daemon.queue, lines('a', 200));
   await statsWhen(b.daemon.control, "a's messages on b", (s) => s.sinks[0].delivered >= 200);
@@ -65,16 +78,9 @@ test('two daemons bridged both ways through NATS: every message reaches the othe
 });
 
 test('NATS restarted mid-stream: a block sink holds messages (publishers wait) and loses none it held; delivery stays in order', { skip }, async (t) => {
-  const procs: Proc[] = [];
-  const queues: string[] = [];
-  const server = await NatsServer.start();
-  t.after(async () => {
-    cleanup(procs, queues);
-    await server.stop();
-  });
-  const subject = `bus.${uniqueName('s').replace(/-/g, '_')}`;
-  const a = await bus(procs, queues, ['--nats', server.url, '--nats-sink', subject], 0);
-  const b = await bus(procs, queues, ['--nats', server.url, '--nats-source', subject], 0, 'end');
+  const { server, subject, bus } = await natsSetup(t);
+  const a = await bus(['--nats-sink', subject], 0);
+  const b = await bus(['--nats-source', subject], 0, 'end');
 
   await publish(a.daemon.queue, lines('p', 100));
   await statsWhen(b.daemon.control, 'phase 1 on b', (s) => s.sinks[0].delivered >= 100);
@@ -102,16 +108,9 @@ test('NATS restarted mid-stream: a block sink holds messages (publishers wait) a
 });
 
 test('NATS restarted mid-stream: a drop sink counts every message sent while NATS was down, and delivers the rest in order', { skip }, async (t) => {
-  const procs: Proc[] = [];
-  const queues: string[] = [];
-  const server = await NatsServer.start();
-  t.after(async () => {
-    cleanup(procs, queues);
-    await server.stop();
-  });
-  const subject = `bus.${uniqueName('s').replace(/-/g, '_')}`;
-  const a = await bus(procs, queues, ['--nats', server.url, '--nats-sink', subject, '--nats-sink-policy', 'drop'], 150);
-  const b = await bus(procs, queues, ['--nats', server.url, '--nats-source', subject], 200);
+  const { server, subject, bus } = await natsSetup(t);
+  const a = await bus(['--nats-sink', subject, '--nats-sink-policy', 'drop'], 150);
+  const b = await bus(['--nats-source', subject], 200);
 
   await publish(a.daemon.queue, lines('p', 100));
   await statsWhen(b.daemon.control, 'phase 1 on b', (s) => s.sinks[0].delivered >= 100);
