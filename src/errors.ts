@@ -55,6 +55,8 @@ export const ERROR_CODES = {
   ERR_MSGMUX_SINK_FAILED: 'a sink worker failed to start or stopped on an error',
   ERR_MSGMUX_SINK_CRASHED: "a sink worker's thread died",
   ERR_MSGMUX_SUBSCRIBER: "the subscriber's receive thread failed",
+  // Framing
+  ERR_MSGMUX_BAD_FRAME: 'bytes that should hold a msgmux frame (coalesced datagram, packed message) do not: wrong version, flags or lengths',
 } as const;
 
 export type ErrorCodeName = keyof typeof ERROR_CODES;
