@@ -21,7 +21,7 @@ import { socketAddressProblem } from './address';
 import { DEFAULT_CONTROL, DEFAULT_MAX_MESSAGE, DEFAULT_QUEUE } from './defaults';
 import { ErrorCode, MsgmuxError } from './errors';
 import { HARD_MSGMAX, HARD_MSGSIZEMAX, queueNameProblem } from './queue-limits';
-import { CONFIGURED_SINK_KINDS, SINK_POLICIES, type SinkPolicy, type SinkSpec } from './sink/spec';
+import { CONFIGURED_SINK_KINDS, SINK_FRAMINGS, SINK_POLICIES, type SinkPolicy, type SinkSpec } from './sink/spec';
 import { formatListenAddress, parseListenAddress } from './ops/listen-address';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -63,7 +63,7 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze({
   ringSize: 8 * 1024 * 1024,
   policy: 'block',
   evictAfterMs: 5000,
-  maxSinks: 64,
+  maxSinks: 256,
   drainTimeoutMs: 5000,
   logLevel: 'info',
   sinks: [],
@@ -173,11 +173,15 @@ const TOP_LEVEL: { [K in keyof Omit<DaemonConfig, 'sinks'>]: Check<DaemonConfig[
   metrics: listenAddress,
 };
 
+const boolean: Check<boolean> = (v) => (typeof v === 'boolean' ? v : { problem: `must be true or false (got ${shown(v)})` });
+
 const SINK_FIELDS: { [K in keyof SinkSpec]: Check<SinkSpec[K]> } = {
   path: text(() => null), // checked per kind below
   kind: oneOf(CONFIGURED_SINK_KINDS),
   policy: oneOf(SINK_POLICIES),
   evictAfterMs: integer(1, MS_MAX),
+  framing: oneOf(SINK_FRAMINGS),
+  header: boolean,
 };
 
 /** Where values come from, for naming them: `config.sinks[2].policy` or `--queue-depth`. */
@@ -258,7 +262,18 @@ function finish(fields: ConfigInput, sinks: SinkInput[], issues: string[]): Daem
     const key = `${kind}:${sink.path}`;
     if (seen.has(key)) issues.push(`${kind} sink ${shown(sink.path)} is listed twice`);
     seen.set(key, sink.path);
-    config.sinks.push({ path: sink.path, kind, policy: sink.policy ?? config.policy, evictAfterMs: sink.evictAfterMs ?? config.evictAfterMs });
+    // A queue sink's messages are the queue's own size: there is no room for a frame or a header.
+    if (kind === 'mq' && (sink.framing === 'coalesced' || sink.header === true)) {
+      issues.push(`mq sink ${shown(sink.path)} takes plain messages only: framing "coalesced" and header apply to socket sinks`);
+    }
+    config.sinks.push({
+      path: sink.path,
+      kind,
+      policy: sink.policy ?? config.policy,
+      evictAfterMs: sink.evictAfterMs ?? config.evictAfterMs,
+      framing: sink.framing ?? 'plain',
+      header: sink.header ?? false,
+    });
   }
   if (config.sinks.length > config.maxSinks) issues.push(`${config.sinks.length} sinks are listed but maxSinks is ${config.maxSinks}`);
   return config;

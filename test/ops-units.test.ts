@@ -23,7 +23,7 @@ function snapshot(over: Partial<DaemonStats> = {}): DaemonStats {
   };
 }
 const sink = (path: string, over: Partial<DaemonStats['sinks'][number]> = {}): DaemonStats['sinks'][number] => ({
-  path, kind: 'dynamic', policy: 'block', reachable: true, delivered: 0, dropped: 0, lag: 0, ...over,
+  path, kind: 'dynamic', policy: 'block', framing: 'plain', header: false, reachable: true, delivered: 0, dropped: 0, lag: 0, ...over,
 });
 
 test('listen addresses: a bare port is loopback; hosts are IP literals or localhost; bad ones say why', () => {

@@ -11,6 +11,7 @@ import type { Logger } from '../log';
 import { DgramSocket, MessageQueue } from '../native';
 import { planQueue, readQueueLimits } from '../queue-limits';
 import { maxRecordFor } from '../ring/layout';
+import { recordSizeFor } from './ring-records';
 
 export interface BusQueue {
   readonly name: string;
@@ -74,7 +75,7 @@ function openLockedQueue(config: DaemonConfig, log: Logger, lock: DgramSocket): 
       'the queue already existed with another shape; using it as it is (remove it with no daemon running to change it)',
     );
   }
-  if (attributes.messageSize > maxRecordFor(config.ringSize)) {
+  if (recordSizeFor(attributes.messageSize) > maxRecordFor(config.ringSize)) {
     queue.close();
     throw new MsgmuxError(
       ErrorCode.CONFIG,

@@ -209,6 +209,8 @@ export class Daemon {
           kind: 'dynamic',
           policy: request.policy ?? this.config.policy,
           evictAfterMs: request.evictAfterMs ?? this.config.evictAfterMs,
+          framing: request.framing ?? 'plain',
+          header: request.header ?? false,
         });
         return { ok: true, op: 'subscribe', path: request.path, existing };
       }

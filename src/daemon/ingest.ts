@@ -13,6 +13,8 @@
 import { MessageQueue } from '../native';
 import { Ring } from '../ring';
 import { align8 } from '../ring/layout';
+import { nowMicros } from '../wire/header';
+import { recordSizeFor, STAMP_BYTES } from './ring-records';
 import { SharedState } from './shared-state';
 
 export interface IngestTask {
@@ -40,8 +42,11 @@ export function ingest(task: IngestTask): IngestReport {
   const shared = new SharedState(task.shared);
   const writer = Ring.attach(task.ring).writer();
   const queue = MessageQueue.open(task.queue, { read: true, write: false });
-  const slot = align8(task.messageSize);
-  const scratch = new Uint8Array(BATCH * slot);
+  // Each slot is a ring record in the making: the ingest stamp, then the message received after it.
+  const slot = align8(recordSizeFor(task.messageSize));
+  // The kernel may write up to a slot from each message's start: room for the last one's tail.
+  const scratch = new Uint8Array(BATCH * slot + STAMP_BYTES);
+  const stamps = new Float64Array(scratch.buffer);
   const offsets = Int32Array.from({ length: BATCH }, (_, k) => k * slot);
   const lengths = new Int32Array(BATCH);
   let abandoned = 0;
@@ -53,7 +58,12 @@ export function ingest(task: IngestTask): IngestReport {
         continue;
       }
       shared.ingestState = IngestState.READING;
-      const taken = queue.receiveBatch(scratch, 0, slot, BATCH, lengths, null, WAIT_MS);
+      const taken = queue.receiveBatch(scratch, STAMP_BYTES, slot, BATCH, lengths, null, WAIT_MS);
+      const stamp = nowMicros();
+      for (let k = 0; k < taken; k++) {
+        stamps[(k * slot) >> 3] = stamp;
+        lengths[k] += STAMP_BYTES;
+      }
       let written = writer.tryWriteRegions(scratch, offsets, lengths, 0, taken);
       if (written < taken) shared.ingestState = IngestState.WAITING_FOR_ROOM;
       // Taken off the queue means accepted: keep trying through a stop request, until the

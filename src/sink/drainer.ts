@@ -11,14 +11,17 @@
  */
 import { ErrorCode, hasCode, MsgmuxError } from '../errors';
 import { Ring, type RecordBatch, type RingReader } from '../ring';
-import { align8 } from '../ring/layout';
 import { SharedState } from '../daemon/shared-state';
 import { SINK_KINDS } from './kinds';
 import { SinkState, StopRequest, type SinkEntry } from './state';
 import { isGone, type SinkTarget } from './target';
 import type { SinkOutcome, SinkTask } from './task';
+import { DatagramBuilder } from './datagram-builder';
+import type { Sink } from './spec';
 
 const MAX_BATCH = 256;
+/** A coalesced sink takes more per peek: records are cheap to frame, and each datagram then carries more. */
+const MAX_COALESCED_BATCH = 1024;
 const PEEK_WAIT_MS = 100;
 const SEND_WAIT_MS = 100;
 /** A drop sink waits this long for room, then drops the rest of the batch: it never holds stale data. */
@@ -28,10 +31,10 @@ const RECONNECT_EVERY_MS = 250;
 
 class SinkGone extends Error {}
 
+const maxBatchFor = (sink: Sink): number => (sink.framing === 'coalesced' ? MAX_COALESCED_BATCH : MAX_BATCH);
+
 class SinkDrainer {
-  private readonly source: Uint8Array;
-  private readonly scratch: Uint8Array;
-  private readonly scratchOffsets = new Int32Array(MAX_BATCH);
+  private readonly datagrams: DatagramBuilder;
   private lastConnectAttempt = 0;
 
   constructor(
@@ -42,10 +45,11 @@ class SinkDrainer {
     private readonly shared: SharedState,
     private readonly task: SinkTask,
   ) {
-    this.source = new Uint8Array(ring.buffer);
-    // Every record came off the queue, so none is larger than the queue's message size.
-    const slot = align8(task.queueShape.messageSize);
-    this.scratch = reader.policy === 'drop' ? new Uint8Array(MAX_BATCH * slot) : new Uint8Array(0);
+    // Every message came off the queue, so none is larger than the queue's message size. A lossy
+    // sink copies a whole batch out before releasing it; a gating one sends out of the ring.
+    const { framing, header } = task.sink;
+    const copyAll = reader.policy === 'drop';
+    this.datagrams = new DatagramBuilder(new Uint8Array(ring.buffer), { framing, header }, task.queueShape.messageSize, maxBatchFor(task.sink), copyAll);
   }
 
   /** Connects, marking the sink reachable; an absent sink that is not configured (see kinds.ts) is gone. Returns whether it connected. */
@@ -68,7 +72,7 @@ class SinkDrainer {
       const stop = this.entry.stop;
       if (stop === StopRequest.NOW) return 'stopped';
       if (!this.entry.reachable && Date.now() - this.lastConnectAttempt >= RECONNECT_EVERY_MS) this.tryConnect();
-      const batch = this.reader.peekSync(MAX_BATCH, PEEK_WAIT_MS);
+      const batch = this.reader.peekSync(maxBatchFor(this.task.sink), PEEK_WAIT_MS);
       if (batch.count === 0) {
         if (stop === StopRequest.DRAIN) return 'stopped';
         continue;
@@ -80,60 +84,89 @@ class SinkDrainer {
       } else if (this.reader.policy === 'drop') {
         this.deliverCopy(batch);
       } else {
-        const [sent, dropped] = this.deliver(this.source, batch.offsets, batch.lengths, batch.count);
-        this.reader.release();
-        this.entry.count(sent, dropped);
+        this.deliverInPlace(batch);
       }
     }
   }
 
-  /** A lossy sink copies the batch out, releases it, and sends only what was intact. */
-  private deliverCopy(batch: RecordBatch): void {
-    let at = 0;
-    for (let k = 0; k < batch.count; k++) {
-      this.scratch.set(this.source.subarray(batch.offsets[k], batch.offsets[k] + batch.lengths[k]), at);
-      this.scratchOffsets[k] = at;
-      at += align8(batch.lengths[k]);
+  /** A gating sink sends while it holds the batch, round by round of datagrams, then releases it. */
+  private deliverInPlace(batch: RecordBatch): void {
+    const { datagrams } = this;
+    datagrams.load(batch.offsets, batch.lengths, batch.count);
+    let sent = 0;
+    let dropped = 0;
+    for (let k = 0; k < batch.count && this.entry.stop !== StopRequest.NOW; ) {
+      k += datagrams.build(k, batch.count, batch.recordNumbers);
+      const [s, d] = this.deliver(datagrams.source, datagrams.offsets, datagrams.lengths, datagrams.count, datagrams.messages);
+      sent += s;
+      dropped += d;
     }
-    const count = batch.count;
-    const lengths = batch.lengths.slice(0, count);
-    const intactFrom = this.reader.release();
-    const [sent, dropped] = this.deliver(this.scratch, this.scratchOffsets.subarray(intactFrom), lengths.subarray(intactFrom), count - intactFrom);
+    this.reader.release();
     this.entry.count(sent, dropped);
+  }
+
+  /**
+   * A lossy sink copies the batch out (as datagrams), releases it, and sends
+   * only datagrams whose messages were all intact; intact messages that shared
+   * a datagram with overwritten ones count as dropped.
+   */
+  private deliverCopy(batch: RecordBatch): void {
+    const { datagrams } = this;
+    datagrams.load(batch.offsets, batch.lengths, batch.count);
+    datagrams.build(0, batch.count, batch.recordNumbers);
+    const intactFrom = this.reader.release();
+    let first = 0;
+    let skipped = 0;
+    for (let before = 0; before < intactFrom; first++) {
+      before += datagrams.messages[first];
+      skipped += datagrams.messages[first];
+    }
+    const count = datagrams.count - first;
+    const [sent, dropped] = this.deliver(
+      datagrams.source, datagrams.offsets.subarray(first), datagrams.lengths.subarray(first), count, datagrams.messages.subarray(first),
+    );
+    this.entry.count(sent, dropped + skipped - intactFrom);
   }
 
   /**
    * Sends every record. A gating sink waits for room as long as it takes; a
    * wake-up that sent nothing backs off (1 ms doubling to 64 ms), so a hung
    * sink costs no CPU. A drop sink waits briefly, then drops the rest.
-   * Returns [sent, dropped]; a record the sink can never take (too large) is dropped.
+   * Datagram d carries messages[d] messages: returns [messages sent, messages dropped];
+   * a datagram the sink can never take (too large) is dropped.
    */
-  private deliver(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number): [number, number] {
+  private deliver(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, messages: Int32Array): [number, number] {
     const patient = this.reader.policy !== 'drop';
+    const messagesIn = (from: number, to: number): number => {
+      let n = 0;
+      for (let d = from; d < to; d++) n += messages[d];
+      return n;
+    };
+    let done = 0;
     let sent = 0;
     let dropped = 0;
     let backoff = 0;
-    while (sent + dropped < count) {
+    while (done < count) {
       if (this.entry.stop === StopRequest.NOW) break;
       if (this.reader.evicted) throw new MsgmuxError(ErrorCode.READER_EVICTED, 'evicted while waiting for the sink');
-      const done = sent + dropped;
       try {
         const n = this.target.send(source, offsets.subarray(done), lengths.subarray(done), count - done, patient ? SEND_WAIT_MS : DROP_SINK_WAIT_MS);
         if (n > 0) {
-          sent += n;
+          sent += messagesIn(done, done + n);
+          done += n;
           backoff = 0;
           continue;
         }
-        if (!patient) return [sent, count - sent];
+        if (!patient) return [sent, dropped + messagesIn(done, count)];
       } catch (err) {
         if (hasCode(err, 'EMSGSIZE')) {
-          dropped++;
+          dropped += messages[done++];
           continue;
         }
         if (!isGone(err)) throw err;
         this.entry.setReachable(false);
         if (!SINK_KINDS[this.task.sink.kind].configured) throw new SinkGone();
-        if (!this.holdUntilBack()) return [sent, count - sent];
+        if (!this.holdUntilBack()) return [sent, dropped + messagesIn(done, count)];
         continue;
       }
       backoff = Math.min(MAX_BACKOFF_MS, Math.max(1, backoff * 2));
@@ -167,7 +200,7 @@ export function drainToSink(task: SinkTask): SinkOutcome {
   const target = SINK_KINDS[sink.kind].createTarget(sink.path, task.queueShape);
   let reader: RingReader | null = null;
   try {
-    reader = ring.reader({ start: 'latest', policy: sink.policy, evictAfterMs: sink.evictAfterMs, maxBatch: MAX_BATCH });
+    reader = ring.reader({ start: 'latest', policy: sink.policy, evictAfterMs: sink.evictAfterMs, maxBatch: maxBatchFor(sink) });
     entry.slot = reader.slot;
     const drain = new SinkDrainer(ring, reader, target, entry, shared, task);
     drain.tryConnect();

@@ -25,6 +25,8 @@ export interface SinkStats {
   path: string;
   kind: Sink['kind'];
   policy: Sink['policy'];
+  framing: Sink['framing'];
+  header: boolean;
   reachable: boolean;
   delivered: number;
   /** Not delivered: lapped (drop), sink absent, or a message the sink could not take. */
@@ -138,6 +140,8 @@ export class SinkRegistry {
         path: sink.path,
         kind: sink.kind,
         policy: sink.policy,
+        framing: sink.framing,
+        header: sink.header,
         reachable: entry.reachable,
         delivered: entry.delivered,
         dropped: entry.dropped + (reader?.lost ?? 0),

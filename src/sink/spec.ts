@@ -15,6 +15,10 @@
 export const SINK_POLICIES = ['block', 'drop', 'evict'] as const;
 export type SinkPolicy = (typeof SINK_POLICIES)[number];
 
+/** plain: one message per datagram; coalesced: several per datagram in a msgmux frame (src/wire/frame.ts). */
+export const SINK_FRAMINGS = ['plain', 'coalesced'] as const;
+export type SinkFraming = (typeof SINK_FRAMINGS)[number];
+
 /** Kinds a config file or a flag may name. */
 export const CONFIGURED_SINK_KINDS = ['static', 'mq'] as const;
 export type ConfiguredSinkKind = (typeof CONFIGURED_SINK_KINDS)[number];
@@ -27,6 +31,9 @@ export interface SinkSpec {
   kind: ConfiguredSinkKind;
   policy: SinkPolicy;
   evictAfterMs: number;
+  framing: SinkFraming;
+  /** Each message carries the 12-byte header: ring sequence number and ingest stamp (src/wire/header.ts). */
+  header: boolean;
 }
 
 /** A sink as the daemon runs it: a configured sink, or one registered at run time. */

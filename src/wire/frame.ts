@@ -26,6 +26,19 @@ export const ENTRY_LENGTH_BYTES = 4;
 export const FLAG_MESSAGE_HEADER = 1;
 export const MAX_FRAME_MESSAGES = 0xffff;
 
+/**
+ * The largest coalesced datagram: 64 KiB less headroom for the kernel's
+ * bookkeeping, well within an AF_UNIX socket's default send buffer (208 KiB).
+ * A single message larger than this still travels, alone in its frame.
+ */
+export const COALESCED_DATAGRAM_MAX = 65536 - 512;
+
+/** The largest datagram a sink receives, for messages up to `maxMessage` bytes: what its receive buffer must hold. */
+export function largestDatagram(delivery: { framing: 'plain' | 'coalesced'; header: boolean }, maxMessage: number): number {
+  if (delivery.framing === 'plain') return maxMessage + (delivery.header ? MESSAGE_HEADER_BYTES : 0);
+  return Math.max(COALESCED_DATAGRAM_MAX, FRAME_HEADER_BYTES + entryBytes(maxMessage, delivery.header));
+}
+
 /** Bytes a message of `length` takes in a frame. */
 export const entryBytes = (length: number, withHeader: boolean): number =>
   ENTRY_LENGTH_BYTES + (withHeader ? MESSAGE_HEADER_BYTES : 0) + length;
