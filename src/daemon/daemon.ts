@@ -25,6 +25,7 @@ import { INGEST_STATE_NAMES, type IngestReport, type IngestTask } from './ingest
 import { SharedState } from './shared-state';
 import { ControlTally, type ControlCounts } from '../ops/control-tally';
 import type { ReloadPlan } from '../ops/reload';
+import { THREAD_LIMITS } from '../thread-limits';
 
 const WORKERS = path.join(__dirname, '..', '..', 'workers');
 
@@ -88,6 +89,7 @@ export class Daemon {
     }
 
     const controlReceiver = new Worker(path.join(WORKERS, 'control-receiver.js'), {
+      resourceLimits: THREAD_LIMITS,
       workerData: { shared: shared.buffer, address: config.control } satisfies ControlTask,
     });
     const [first] = (await once(controlReceiver, 'message')) as [ControlEvent];
@@ -97,6 +99,7 @@ export class Daemon {
       throw new MsgmuxError(first.code, `cannot listen on the control socket ${config.control}: ${first.message}`);
     }
     const ingest = new Worker(path.join(WORKERS, 'ingest.js'), {
+      resourceLimits: THREAD_LIMITS,
       workerData: { ring: ring.buffer, shared: shared.buffer, queue: config.queue, messageSize: queue.messageSize } satisfies IngestTask,
     });
     const daemon = new Daemon(config, log, queue, ring, shared, registry, ingest, controlReceiver, new DgramSocket({ nonBlocking: true }));

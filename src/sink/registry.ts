@@ -20,6 +20,7 @@ import type { Sink } from './spec';
 import { SinkState, StopRequest, type SinkEntry } from './state';
 import type { QueueShape } from './target';
 import type { SinkOutcome, SinkTask } from './task';
+import { THREAD_LIMITS } from '../thread-limits';
 
 export interface SinkStats {
   path: string;
@@ -64,9 +65,11 @@ export class SinkRegistry {
     this.freeIndexes = Array.from({ length: maxSinks }, (_, k) => maxSinks - 1 - k);
     this.pool = new Piscina({
       filename: SINK_WORKER,
-      minThreads: Math.min(2, maxSinks), // warm threads: a new sink's first delivery does not wait for a thread to boot
+      // No warm threads: each costs RSS while idle; a new sink waits once for its thread to boot.
+      minThreads: 0,
       maxThreads: maxSinks,
-      idleTimeout: 60_000,
+      idleTimeout: 10_000,
+      resourceLimits: THREAD_LIMITS,
       concurrentTasksPerWorker: 1,
     });
   }
