@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <mqueue.h>
+#include <poll.h>
 #include <time.h>
 
 #define RETRY_EINTR(expr) ({ __typeof__(expr) r_; do { r_ = (expr); } while (r_ < 0 && errno == EINTR); r_; })
@@ -175,11 +176,50 @@ static napi_value mq_set_non_blocking_js(napi_env env, napi_callback_info info) 
   return NULL;
 }
 
+/* poll(handles[], timeoutMs) -> bit i set when handles[i] has a message to read.
+ * Linux queue descriptors are pollable files; EINTR is retried with the time left. */
+static napi_value mq_poll_js(napi_env env, napi_callback_info info) {
+  GET_ARGS(3);
+  int32_t timeout;
+  uint32_t count = 0;
+  bool is_array = false;
+  if (!check_status(env, napi_is_array(env, argv[0], &is_array))) return NULL;
+  if (!is_array) { throw_arg(env, false, "ERR_INVALID_ARG_TYPE", "handles must be an array of queue handles"); return NULL; }
+  if (!check_status(env, napi_get_array_length(env, argv[0], &count))) return NULL;
+  if (count < 1 || count > 8) { throw_arg(env, true, "ERR_OUT_OF_RANGE", "poll takes 1 to 8 queue handles"); return NULL; }
+  if (!arg_int32(env, argv[1], "timeoutMs", -1, INT32_MAX, &timeout)) return NULL;
+  struct pollfd fds[8];
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value item;
+    if (!check_status(env, napi_get_element(env, argv[0], i, &item))) return NULL;
+    handle *h = handle_get(env, item, HANDLE_MQ, argv[2], "poll");
+    if (!h) return NULL;
+    fds[i].fd = h->fd;
+    fds[i].events = POLLIN;
+    fds[i].revents = 0;
+  }
+  struct timespec start;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  int rc;
+  int32_t left = timeout;
+  while ((rc = poll(fds, count, left)) < 0 && errno == EINTR) {
+    if (timeout < 0) continue;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int64_t spent = (int64_t)(now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+    left = spent >= timeout ? 0 : (int32_t)(timeout - spent);
+  }
+  if (rc < 0) { throw_errno(env, errno, "poll", argv[2]); return NULL; }
+  int32_t bits = 0;
+  for (uint32_t i = 0; i < count; i++) if (fds[i].revents & POLLIN) bits |= 1 << i;
+  return make_int(env, bits);
+}
+
 bool mq_register(napi_env env, napi_value exports) {
   static const export_fn fns[] = {
       {"mqOpen", mq_open_js}, {"mqUnlink", mq_unlink_js}, {"mqSend", mq_send_js}, {"mqReceive", mq_receive_js},
       {"mqReceiveBatch", mq_receive_batch_js}, {"mqAttributes", mq_attributes_js},
-      {"mqSetNonBlocking", mq_set_non_blocking_js},
+      {"mqSetNonBlocking", mq_set_non_blocking_js}, {"mqPoll", mq_poll_js},
   };
   return export_functions(env, exports, fns, sizeof fns / sizeof fns[0]) &&
          export_constant(env, exports, "O_RDONLY", O_RDONLY) && export_constant(env, exports, "O_WRONLY", O_WRONLY) &&

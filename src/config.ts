@@ -44,6 +44,8 @@ export interface DaemonConfig {
   /** How long SIGTERM may spend draining the ring to live sinks. */
   drainTimeoutMs: number;
   logLevel: LogLevel;
+  /** Also ingest `<queue>.packed`, where publishers put several messages per queue message (src/wire/packed.ts). */
+  packing: boolean;
   sinks: SinkSpec[];
   // ---- operations ----
   /** The Prometheus listener, `HOST:PORT` (a bare port means loopback); null: no listener. */
@@ -66,6 +68,7 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze({
   maxSinks: 256,
   drainTimeoutMs: 5000,
   logLevel: 'info',
+  packing: true,
   sinks: [],
   // ---- operations ----
   metrics: null,
@@ -157,6 +160,8 @@ const listenAddress: Check<string | null> = (v) => {
 };
 const MS_MAX = 24 * 3600 * 1000;
 
+const boolean: Check<boolean> = (v) => (typeof v === 'boolean' ? v : { problem: `must be true or false (got ${shown(v)})` });
+
 const TOP_LEVEL: { [K in keyof Omit<DaemonConfig, 'sinks'>]: Check<DaemonConfig[K]> } = {
   queue: queueName,
   queueDepth: integer(1, HARD_MSGMAX),
@@ -169,11 +174,10 @@ const TOP_LEVEL: { [K in keyof Omit<DaemonConfig, 'sinks'>]: Check<DaemonConfig[
   maxSinks: integer(1, 4096),
   drainTimeoutMs: integer(0, MS_MAX),
   logLevel: oneOf(LOG_LEVELS),
+  packing: boolean,
   // ---- operations ----
   metrics: listenAddress,
 };
-
-const boolean: Check<boolean> = (v) => (typeof v === 'boolean' ? v : { problem: `must be true or false (got ${shown(v)})` });
 
 const SINK_FIELDS: { [K in keyof SinkSpec]: Check<SinkSpec[K]> } = {
   path: text(() => null), // checked per kind below

@@ -19,6 +19,7 @@ function snapshot(over: Partial<DaemonStats> = {}): DaemonStats {
     ring: { capacity: 1000, written: 0 },
     sinks: [],
     control: { requests: {}, refusals: {} },
+    packing: null,
     ...over,
   };
 }

@@ -10,6 +10,7 @@ import type { DaemonStats } from '../../src/daemon/daemon';
 import { Child } from '../../src/bench/child';
 import { onCleanup } from '../../src/bench/cleanup';
 import { packageRoot } from './report';
+import { packedQueueName } from '../../src/wire/packed';
 
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -42,10 +43,12 @@ export class BenchDaemon {
     readonly addressPrefix: string,
   ) {
     this.unlinkQueue = onCleanup(() => {
-      try {
-        MessageQueue.unlink(queue);
-      } catch {
-        // never created (the daemon failed to start), or already gone
+      for (const name of [queue, packedQueueName(queue)]) {
+        try {
+          MessageQueue.unlink(name);
+        } catch {
+          // never created (the daemon failed to start), or already gone
+        }
       }
     });
   }

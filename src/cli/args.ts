@@ -45,6 +45,7 @@ Run the daemon: every message sent to the queue goes to every sink.
   --queue-depth N       queue depth (default ${DEFAULT_CONFIG.queueDepth}; capped by the kernel)
   --policy P            default sink policy: block, drop or evict (default ${DEFAULT_CONFIG.policy})
   --metrics ADDR        serve Prometheus metrics at http://ADDR/metrics: HOST:PORT, or a port (loopback)
+  --no-packing          do not create or read QUEUE.packed (publishers then send one message per mq_send)
 SIGHUP rereads --config (these flags still apply on top); SIGTERM drains and exits.`,
   pub: `usage: msgmux pub [--queue NAME] [--priority N] [MESSAGE...]
 Publish each MESSAGE; with none, publish one message per line of stdin.
@@ -82,7 +83,7 @@ const OPTIONS = {
   start: {
     config: str, queue: str, control: str, sink: many, 'mq-sink': many,
     'ring-size': str, 'max-message': str, 'queue-depth': str, policy: str,
-    metrics: str,
+    metrics: str, 'no-packing': flag,
   },
   pub: { queue: str, priority: str },
   sub: { control: str, name: str, policy: str, count: str, format: str },
@@ -149,7 +150,7 @@ export function parseCommandLine(argv: string[]): Command {
 
   switch (command) {
     case 'start': {
-      const o = v as { [K in keyof typeof OPTIONS.start]?: K extends 'sink' | 'mq-sink' ? string[] : string };
+      const o = v as { [K in keyof typeof OPTIONS.start]?: K extends 'sink' | 'mq-sink' ? string[] : K extends 'no-packing' ? boolean : string };
       const sinks: SinkInput[] = [
         ...(o.sink ?? []).map((path) => ({ path, kind: 'static' as const })),
         ...(o['mq-sink'] ?? []).map((path) => ({ path, kind: 'mq' as const })),
@@ -163,6 +164,7 @@ export function parseCommandLine(argv: string[]): Command {
         policy: read(command, 'policy', o.policy, choice(SINK_POLICIES), POLICY),
         sinks: sinks.length > 0 ? sinks : undefined,
         metrics: o.metrics, // checked by resolveConfig, which names --metrics
+        packing: o['no-packing'] === true ? false : undefined,
       });
       return withoutUndefined({ command, configFile: o.config, flags });
     }

@@ -11,10 +11,13 @@ import type { Logger } from '../log';
 import { DgramSocket, MessageQueue } from '../native';
 import { planQueue, readQueueLimits } from '../queue-limits';
 import { maxRecordFor } from '../ring/layout';
+import { packedQueueName } from '../wire/packed';
 import { recordSizeFor } from './ring-records';
 
 export interface BusQueue {
   readonly name: string;
+  /** The queue of packed messages beside it (src/wire/packed.ts), or null when packing is off. */
+  readonly packedName: string | null;
   readonly depth: number;
   readonly messageSize: number;
   /** Messages in the queue now, not yet ingested. */
@@ -82,13 +85,22 @@ function openLockedQueue(config: DaemonConfig, log: Logger, lock: DgramSocket): 
       `queue ${config.queue} carries messages up to ${attributes.messageSize} bytes, more than a quarter of the ring (ringSize ${config.ringSize}); raise ringSize`,
     );
   }
+  let packedName: string | null = null;
+  if (config.packing) {
+    packedName = packedQueueName(config.queue);
+    // Same shape and mode as the bus queue: whoever may publish may publish packed.
+    MessageQueue.open(packedName, {
+      create: true, depth: attributes.depth, messageSize: attributes.messageSize, mode: config.queueMode, read: true, write: false,
+    }).close();
+  }
   log.info(
-    { queue: config.queue, depth: attributes.depth, messageSize: attributes.messageSize, waiting: attributes.current },
+    { queue: config.queue, depth: attributes.depth, messageSize: attributes.messageSize, waiting: attributes.current, packedQueue: packedName },
     `queue ready: depth ${attributes.depth}${attributes.depth < config.queueDepth ? ` (asked for ${config.queueDepth})` : ''}`,
   );
   let waitingAtClose = 0;
   return {
     name: config.queue,
+    packedName,
     depth: attributes.depth,
     messageSize: attributes.messageSize,
     waiting: () => queue.attributes().current,

@@ -26,6 +26,7 @@ import { SharedState } from './shared-state';
 import { ControlTally, type ControlCounts } from '../ops/control-tally';
 import type { ReloadPlan } from '../ops/reload';
 import { THREAD_LIMITS } from '../thread-limits';
+import { packingInfo, type PackingInfo } from '../wire/packed';
 
 const WORKERS = path.join(__dirname, '..', '..', 'workers');
 
@@ -41,6 +42,8 @@ export interface DaemonStats {
   sinks: SinkStats[];
   /** Control requests by op and refusals by code. */
   control: ControlCounts;
+  /** Where publishers may send packed messages (src/wire/packed.ts); null: this daemon does not unpack. */
+  packing: PackingInfo | null;
 }
 
 export class Daemon {
@@ -100,7 +103,7 @@ export class Daemon {
     }
     const ingest = new Worker(path.join(WORKERS, 'ingest.js'), {
       resourceLimits: THREAD_LIMITS,
-      workerData: { ring: ring.buffer, shared: shared.buffer, queue: config.queue, messageSize: queue.messageSize } satisfies IngestTask,
+      workerData: { ring: ring.buffer, shared: shared.buffer, queue: config.queue, packedQueue: queue.packedName, messageSize: queue.messageSize } satisfies IngestTask,
     });
     const daemon = new Daemon(config, log, queue, ring, shared, registry, ingest, controlReceiver, new DgramSocket({ nonBlocking: true }));
     log.info({ queue: config.queue, control: config.control, ringSize: config.ringSize, sinks: registry.size }, 'msgmux started');
@@ -138,6 +141,7 @@ export class Daemon {
       ring: { capacity: this.ring.capacity, written: this.ring.written },
       sinks: this.registry.stats(),
       control: this.tally.snapshot(),
+      packing: this.queue.packedName === null ? null : packingInfo(name),
     };
   }
 
@@ -158,14 +162,14 @@ export class Daemon {
     this.shared.requestIngestStop();
     const giveUp = setTimeout(() => this.shared.requestIngestStop(true), Math.max(0, deadline - Date.now()));
     // A failed ingest never reports: what it counted in shared memory is all there is.
-    const failed = this.workersExited.then((): IngestReport => ({ ingested: this.shared.ingested, abandoned: 0 }));
+    const failed = this.workersExited.then((): IngestReport => ({ ingested: this.shared.ingested, abandoned: 0, malformedPacked: 0 }));
     const ingested = await Promise.race([this.ingestReport, failed]);
     clearTimeout(giveUp);
     await this.registry.drainAll(deadline);
     await this.workersExited;
     this.replies.close();
     this.queue.close();
-    const fields = { ingested: ingested.ingested, abandoned: ingested.abandoned, queueWaiting: this.queue.waitingAtClose };
+    const fields = { ingested: ingested.ingested, abandoned: ingested.abandoned, malformedPacked: ingested.malformedPacked, queueWaiting: this.queue.waitingAtClose };
     if (ingested.abandoned > 0) this.log.error(fields, 'stopped; the drain deadline passed before every accepted message was written');
     else this.log.info(fields, 'stopped');
     return ingested;

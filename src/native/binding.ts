@@ -49,6 +49,7 @@ export interface NativeBinding {
   ): number;
   mqAttributes(h: NativeHandle, target: Target): { depth: number; messageSize: number; current: number; nonBlocking: boolean };
   mqSetNonBlocking(h: NativeHandle, on: boolean, target: Target): void;
+  mqPoll(handles: NativeHandle[], timeoutMs: number, target: Target): number;
   readonly O_RDONLY: number;
   readonly O_WRONLY: number;
   readonly O_RDWR: number;

@@ -121,6 +121,15 @@ export class MessageQueue {
     );
   }
 
+  /**
+   * Waits up to timeoutMs (-1: forever) until any of `queues` has a message;
+   * returns one bit per queue (bit i: queues[i] is readable), 0 on timeout.
+   */
+  static poll(queues: readonly MessageQueue[], timeoutMs: number): number {
+    const native = nativeBinding();
+    return native.mqPoll(queues.map((queue) => queue.#handle), timeoutMs < 0 ? -1 : timeoutMs, queues.map((q) => q.name).join(', '));
+  }
+
   attributes(): QueueAttributes {
     return this.#native.mqAttributes(this.#handle, this.name);
   }

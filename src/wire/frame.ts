@@ -73,33 +73,54 @@ export class FrameWriter {
     count: number,
     headers: HeaderSource | null,
   ): number {
-    const withHeader = headers !== null;
-    const { out, view } = this;
     let end = at + FRAME_HEADER_BYTES;
     let k = from;
     const last = Math.min(count, from + MAX_FRAME_MESSAGES);
     for (; k < last; k++) {
-      const length = lengths[k];
-      const size = entryBytes(length, withHeader);
-      if (k > from && end + size - at > limit) break;
-      if (end + size > out.length) {
-        if (k > from) break;
-        throw new MsgmuxError(ErrorCode.INVALID_ARGUMENT, `a message of ${length} bytes does not fit the frame buffer (${out.length - at} bytes)`);
-      }
-      view.setUint32(end, length, true);
-      end += ENTRY_LENGTH_BYTES;
-      if (withHeader) {
-        writeMessageHeader(view, end, headers.sequences[k], headers.stampsMicros[k]);
-        end += MESSAGE_HEADER_BYTES;
-      }
-      out.set(source.subarray(offsets[k], offsets[k] + length), end);
-      end += length;
+      if (!this.fits(at, end, limit, lengths[k], headers !== null, k > from)) break;
+      end = this.entry(end, source.subarray(offsets[k], offsets[k] + lengths[k]), headers, k);
     }
-    out[at] = FRAME_VERSION;
-    out[at + 1] = withHeader ? FLAG_MESSAGE_HEADER : 0;
-    view.setUint16(at + 2, k - from, true);
+    return this.finish(at, end, k - from, headers !== null);
+  }
+
+  /** Like frame(), for messages given as separate arrays (a publisher packing what it was handed). */
+  frameArrays(at: number, limit: number, messages: readonly Uint8Array[], from: number): number {
+    let end = at + FRAME_HEADER_BYTES;
+    let k = from;
+    const last = Math.min(messages.length, from + MAX_FRAME_MESSAGES);
+    for (; k < last; k++) {
+      if (!this.fits(at, end, limit, messages[k].length, false, k > from)) break;
+      end = this.entry(end, messages[k], null, k);
+    }
+    return this.finish(at, end, k - from, false);
+  }
+
+  /** Whether the next entry goes in this frame; the first always does, if the buffer holds it. */
+  private fits(at: number, end: number, limit: number, length: number, withHeader: boolean, notFirst: boolean): boolean {
+    const size = entryBytes(length, withHeader);
+    if (notFirst && end + size - at > limit) return false;
+    if (end + size <= this.out.length) return true;
+    if (notFirst) return false;
+    throw new MsgmuxError(ErrorCode.INVALID_ARGUMENT, `a message of ${length} bytes does not fit the frame buffer (${this.out.length - at} bytes)`);
+  }
+
+  private entry(end: number, message: Uint8Array, headers: HeaderSource | null, k: number): number {
+    this.view.setUint32(end, message.length, true);
+    end += ENTRY_LENGTH_BYTES;
+    if (headers !== null) {
+      writeMessageHeader(this.view, end, headers.sequences[k], headers.stampsMicros[k]);
+      end += MESSAGE_HEADER_BYTES;
+    }
+    this.out.set(message, end);
+    return end + message.length;
+  }
+
+  private finish(at: number, end: number, count: number, withHeader: boolean): number {
+    this.out[at] = FRAME_VERSION;
+    this.out[at + 1] = withHeader ? FLAG_MESSAGE_HEADER : 0;
+    this.view.setUint16(at + 2, count, true);
     this.bytes = end - at;
-    return k - from;
+    return count;
   }
 }
 

@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { MessageQueue } from 'msgmux/native';
 import { controlCall } from '../../src/control-client';
 import type { DaemonStats } from '../../src/daemon/daemon';
+import { packedQueueName } from '../../src/wire/packed';
 
 export const ROOT = path.join(__dirname, '..', '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'msgmux');
@@ -125,10 +126,10 @@ async function readySink(proc: Proc): Promise<Proc & { result(): Promise<{ recei
   };
 }
 
-/** Kills whatever is still running and removes the queues; safe to call twice. */
+/** Kills whatever is still running and removes the queues (a bus queue's packed queue too); safe to call twice. */
 export function cleanup(procs: Proc[], queues: string[]): void {
   for (const proc of procs) if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');
-  for (const queue of queues) {
+  for (const queue of queues.flatMap((name) => [name, packedQueueName(name)])) {
     try {
       MessageQueue.unlink(queue);
     } catch {
