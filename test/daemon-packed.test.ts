@@ -7,8 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DgramSocket, MessageQueue } from 'msgmux/native';
 import { controlCall } from '../src/control-client';
-import { FrameWriter, packedQueueName } from '../src/wire';
-import { cleanup, startDaemon, statsWhen, uniqueName, type Proc } from './helpers/daemon';
+import { Publisher } from '../src/publisher';
+import { decodeFrame, FrameIndex, FrameWriter, packedQueueName } from '../src/wire';
+import { cleanup, eventually, startDaemon, statsWhen, uniqueName, type Proc } from './helpers/daemon';
 
 const text = (...words: string[]): Uint8Array[] => words.map((w) => new Uint8Array(Buffer.from(w)));
 
@@ -74,5 +75,63 @@ test('with packing off the daemon makes no packed queue and says so', async (t) 
   const stats = await statsWhen(control, 'stats', () => true);
   assert.equal(stats.packing, null);
   assert.throws(() => MessageQueue.open(packedQueueName(queue), { read: false, write: true }), { code: 'ENOENT' });
+  assert.equal(await daemon.stop(), 0);
+});
+
+test('a Publisher packs into the packed queue when the daemon has one: every message arrives once, in order, the largest ones too', async (t) => {
+  const queue = `/${uniqueName('q')}`;
+  const control = `@${uniqueName('ctl')}`;
+  const procs: Proc[] = [];
+  const sink = new DgramSocket({ nonBlocking: true });
+  const name = `@${uniqueName('sink')}`;
+  let publisher: Publisher | null = null;
+  t.after(async () => {
+    await publisher?.close().catch(() => undefined);
+    sink.close();
+    cleanup(procs, [queue]);
+  });
+  sink.bind(name);
+  const daemon = await startDaemon(queue, control, ['--max-message', '1024']);
+  procs.push(daemon);
+
+  publisher = new Publisher({ queue });
+  const count = 2000;
+  const message = (k: number): Uint8Array => {
+    const bytes = new Uint8Array(k % 100 === 0 ? 1024 : 8 + (k % 50)); // every 100th is the queue's largest: sent unpacked
+    new DataView(bytes.buffer).setUint32(0, k, true);
+    return bytes;
+  };
+  for (let k = 0; k < count; k++) void publisher.publish(message(k));
+  // With no sink the daemon reads nothing: what the publisher sent so far waits in the packed queue.
+  const packedQueue = MessageQueue.open(packedQueueName(queue), { read: false, write: true });
+  t.after(() => packedQueue.close());
+  await eventually('frames in the packed queue', async () => (packedQueue.attributes().current > 0 ? true : undefined));
+  await controlCall(control, { op: 'subscribe', path: name, framing: 'coalesced' });
+  await publisher.flush();
+  // Everything in the ring; the sink's socket holds a few datagrams at a time, so read it now.
+  await statsWhen(control, 'all ingested', (s) => s.ingested === count);
+
+  const got: number[] = [];
+  const sizes: number[] = [];
+  const buffer = new Uint8Array(70_000);
+  const index = new FrameIndex();
+  const deadline = Date.now() + 60_000;
+  while (got.length < count && Date.now() < deadline) {
+    let length: number;
+    try {
+      length = sink.recv(buffer).length;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      continue;
+    }
+    index.clear();
+    decodeFrame(buffer, 0, length, index);
+    for (let k = 0; k < index.count; k++) {
+      got.push(new DataView(buffer.buffer, index.offsets[k]).getUint32(0, true));
+      sizes.push(index.lengths[k]);
+    }
+  }
+  assert.deepEqual(got, Array.from({ length: count }, (_, k) => k), 'every message once, in publish order');
+  assert.deepEqual(sizes, Array.from({ length: count }, (_, k) => message(k).length));
   assert.equal(await daemon.stop(), 0);
 });

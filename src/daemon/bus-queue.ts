@@ -86,6 +86,15 @@ function openLockedQueue(config: DaemonConfig, log: Logger, lock: DgramSocket): 
     );
   }
   let packedName: string | null = null;
+  if (!config.packing) {
+    // Publishers pack whenever the packed queue exists: a stale one nobody reads must go.
+    try {
+      MessageQueue.unlink(packedQueueName(config.queue));
+      log.warn({ queue: packedQueueName(config.queue) }, 'packing is off: removed the packed queue a previous daemon left');
+    } catch {
+      // none there: the usual case
+    }
+  }
   if (config.packing) {
     packedName = packedQueueName(config.queue);
     // Same shape and mode as the bus queue: whoever may publish may publish packed.
