@@ -11,7 +11,7 @@ import { decodeFrame, FrameIndex, MESSAGE_HEADER_BYTES } from './wire';
 
 export interface Assembled {
   batch: MessageBatchData;
-  /** Plain datagrams longer than the largest message expected, cut to it. */
+  /** Messages longer than the largest message expected, cut to it. */
   truncated: number;
   /** Coalesced datagrams that were not frames (or were cut): dropped whole. */
   badFrames: number;
@@ -25,6 +25,8 @@ export class BatchAssembler {
     private readonly header: boolean,
     /** Largest plain datagram kept whole. */
     private readonly maxDatagram: number,
+    /** Longer messages in a frame are cut to this and counted as truncated, as plain datagrams are. */
+    private readonly maxMessage: number,
   ) {}
 
   /** Datagram k of `n` is at slots[k * slotSize], lengths[k] its real size (larger than slotSize: cut). */
@@ -41,11 +43,17 @@ export class BatchAssembler {
       const length = Math.min(lengths[k], slotSize, this.maxDatagram);
       bytes.set(slots.subarray(k * slotSize, k * slotSize + length), at);
       if (this.framing === 'coalesced') {
+        const before = index.count;
         try {
           if (lengths[k] > length) throw new Error('cut');
           decodeFrame(bytes, at, length, index);
         } catch {
           badFrames++;
+        }
+        for (let m = before; m < index.count; m++) {
+          if (index.lengths[m] <= this.maxMessage) continue;
+          index.lengths[m] = this.maxMessage;
+          truncated++;
         }
       } else {
         if (lengths[k] > length) truncated++;

@@ -39,7 +39,7 @@ export function receiveForSubscriber(task: SubscriberTask, post: (event: Subscri
   const count = Math.max(1, Math.min(256, Math.floor(SLOT_BYTES / slot)));
   const buffer = new Uint8Array(count * slot);
   const lengths = new Int32Array(count);
-  const assembler = new BatchAssembler(task.framing, task.header, largest);
+  const assembler = new BatchAssembler(task.framing, task.header, largest, task.maxMessage);
   try {
     while (Atomics.load(flags, STOP) === 0) {
       const inFlight = Atomics.load(flags, IN_FLIGHT);
