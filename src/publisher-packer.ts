@@ -8,8 +8,9 @@
  * Every message then goes through the packed queue, so the publisher's own
  * order holds. The exception is a message too large for a frame (within 8
  * bytes of the queue's message size): it goes to the bus queue as is, once
- * the packed queue is empty, since ingest writes what it took from one queue
- * before it reads the other.
+ * the packed queue is empty, and the next frame waits until the bus queue is
+ * empty too. Ingest writes what it took from one queue before it reads the
+ * other, so an empty queue means what was sent there is ahead in the ring.
  */
 import type { MessageQueue } from './native';
 import { FRAME_HEADER_BYTES, FrameWriter, ENTRY_LENGTH_BYTES } from './wire';
@@ -52,7 +53,12 @@ export class Packer {
   }
 
   private sendAlone(message: Uint8Array, priority: number): void {
-    while (this.packed.attributes().current > 0) Atomics.wait(this.nap, 0, 0, WAIT_FOR_EMPTY_MS);
+    this.waitUntilEmpty(this.packed);
     while (!this.bus.timedSend(message, priority, this.sendWaitMs));
+    this.waitUntilEmpty(this.bus);
+  }
+
+  private waitUntilEmpty(queue: MessageQueue): void {
+    while (queue.attributes().current > 0) Atomics.wait(this.nap, 0, 0, WAIT_FOR_EMPTY_MS);
   }
 }

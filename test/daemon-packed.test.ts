@@ -97,7 +97,7 @@ test('a Publisher packs into the packed queue when the daemon has one: every mes
   publisher = new Publisher({ queue });
   const count = 2000;
   const message = (k: number): Uint8Array => {
-    const bytes = new Uint8Array(k % 100 === 0 ? 1024 : 8 + (k % 50)); // every 100th is the queue's largest: sent unpacked
+    const bytes = new Uint8Array(k % 100 === 50 ? 1024 : 8 + (k % 50)); // every 100th is the queue's largest: sent unpacked
     new DataView(bytes.buffer).setUint32(0, k, true);
     return bytes;
   };
