@@ -25,7 +25,7 @@ import {
   checkMulticast, checkMulticastSend, checkNats, finishNetwork, groupAddressProblem, mergeNetworkFields,
   type MulticastConfig, type NatsConfig,
 } from './network-config';
-import { CONFIGURED_SINK_KINDS, SINK_POLICIES, type SinkPolicy, type SinkSpec } from './sink/spec';
+import { CONFIGURED_SINK_KINDS, SINK_FRAMINGS, SINK_POLICIES, type SinkPolicy, type SinkSpec } from './sink/spec';
 import { formatListenAddress, parseListenAddress } from './ops/listen-address';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -55,6 +55,8 @@ export interface DaemonConfig {
   /** How long SIGTERM may spend draining the ring to live sinks. */
   drainTimeoutMs: number;
   logLevel: LogLevel;
+  /** Also ingest `<queue>.packed`, where publishers put several messages per queue message (src/wire/packed.ts). */
+  packing: boolean;
   sinks: SinkSpec[];
   // ---- operations ----
   /** The Prometheus listener, `HOST:PORT` (a bare port means loopback); null: no listener. */
@@ -83,13 +85,14 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze({
   ringSize: 8 * 1024 * 1024,
   policy: 'block',
   evictAfterMs: 5000,
-  maxSinks: 64,
+  maxSinks: 256,
   allowUids: [],
   allowGids: [],
   maxSinksPerUid: 16,
   registrationsPerSecond: 50,
   drainTimeoutMs: 5000,
   logLevel: 'info',
+  packing: true,
   sinks: [],
   // ---- operations ----
   metrics: null,
@@ -196,6 +199,8 @@ const groupAddress: Check<string> = (v) => {
 const SINK_FLAGS: Record<string, string> = { static: '--sink', mq: '--mq-sink', multicast: '--multicast-sink' };
 const MS_MAX = 24 * 3600 * 1000;
 
+const boolean: Check<boolean> = (v) => (typeof v === 'boolean' ? v : { problem: `must be true or false (got ${shown(v)})` });
+
 const TOP_LEVEL: { [K in keyof Omit<DaemonConfig, 'sinks'>]: Check<Required<ConfigInput>[K]> } = {
   queue: queueName,
   queueDepth: integer(1, HARD_MSGMAX),
@@ -212,6 +217,7 @@ const TOP_LEVEL: { [K in keyof Omit<DaemonConfig, 'sinks'>]: Check<Required<Conf
   registrationsPerSecond: integer(1, 1_000_000),
   drainTimeoutMs: integer(0, MS_MAX),
   logLevel: oneOf(LOG_LEVELS),
+  packing: boolean,
   // ---- operations ----
   metrics: listenAddress,
   multicast: checkMulticast,
@@ -224,6 +230,8 @@ const SINK_FIELDS: { [K in keyof SinkSpec]: Check<SinkSpec[K]> } = {
   policy: oneOf(SINK_POLICIES),
   evictAfterMs: integer(1, MS_MAX),
   multicast: checkMulticastSend as Check<SinkSpec['multicast']>,
+  framing: oneOf(SINK_FRAMINGS),
+  header: boolean,
 };
 
 /** Where values come from, for naming them: `config.sinks[2].policy` or `--queue-depth`. */
@@ -307,7 +315,20 @@ function finish(fields: ConfigInput, sinks: SinkInput[], issues: string[]): Daem
     seen.set(key, sink.path);
     const { ttl, interface: iface, loopback } = config.multicast;
     const multicast = kind === 'multicast' ? { ttl, interface: iface, loopback, ...sink.multicast } : undefined;
-    config.sinks.push({ path: sink.path, kind, policy: sink.policy ?? config.policy, evictAfterMs: sink.evictAfterMs ?? config.evictAfterMs, ...(multicast && { multicast }) });
+    // A queue sink's messages are the queue's own size, and a multicast sink's datagrams are ingested by other daemons
+    // one message each: neither has room for a frame or a header.
+    if (kind !== 'static' && (sink.framing === 'coalesced' || sink.header === true)) {
+      issues.push(`${kind} sink ${shown(sink.path)} takes plain messages only: framing "coalesced" and header apply to socket sinks`);
+    }
+    config.sinks.push({
+      path: sink.path,
+      kind,
+      policy: sink.policy ?? config.policy,
+      evictAfterMs: sink.evictAfterMs ?? config.evictAfterMs,
+      framing: sink.framing ?? 'plain',
+      header: sink.header ?? false,
+      ...(multicast && { multicast }),
+    });
   }
   if (config.sinks.length > config.maxSinks) issues.push(`${config.sinks.length} sinks are listed but maxSinks is ${config.maxSinks}`);
   return config;

@@ -11,6 +11,8 @@
  * | `{"op":"subscribe","path":P}`                               | same as a bare path                      |
  * | `{"op":"subscribe","path":P,"policy":"drop"}`               | … with policy `block`, `drop` or `evict` |
  * | `{"op":"subscribe","path":P,"policy":"evict","evictAfterMs":N}` | … evicted after stalling N ms        |
+ * | `{"op":"subscribe","path":P,"framing":"coalesced"}`         | … several messages per datagram (frame v1) |
+ * | `{"op":"subscribe","path":P,"header":true}`                 | … each message after its 12-byte header  |
  * | `{"op":"unsubscribe","path":P}`                             | remove the sink at P                     |
  * | `{"op":"stats"}`                                            | counters for the daemon and each sink    |
  *
@@ -41,7 +43,7 @@
  */
 import { normalizeAddress, socketAddressProblem } from './address';
 import { ErrorCode, MsgmuxError } from './errors';
-import { SINK_POLICIES, type SinkPolicy } from './sink/spec';
+import { SINK_FRAMINGS, SINK_POLICIES, type SinkFraming, type SinkPolicy } from './sink/spec';
 
 export const MAX_REQUEST_BYTES = 4096;
 
@@ -56,7 +58,7 @@ export const CONTROL_ERROR = Object.freeze({
 });
 
 export type ControlRequest =
-  | { op: 'subscribe'; path: string; policy?: SinkPolicy; evictAfterMs?: number }
+  | { op: 'subscribe'; path: string; policy?: SinkPolicy; evictAfterMs?: number; framing?: SinkFraming; header?: boolean }
   | { op: 'unsubscribe'; path: string }
   | { op: 'stats' };
 
@@ -65,9 +67,10 @@ export type ControlReply =
   | { ok: false; error: { code: string; message: string } };
 
 const POLICIES: readonly string[] = SINK_POLICIES;
+const FRAMINGS: readonly string[] = SINK_FRAMINGS;
 /** Fields each op accepts besides `op`; `path` is required where listed. */
 const OP_FIELDS: Record<ControlRequest['op'], readonly string[]> = {
-  subscribe: ['path', 'policy', 'evictAfterMs'],
+  subscribe: ['path', 'policy', 'evictAfterMs', 'framing', 'header'],
   unsubscribe: ['path'],
   stats: [],
 };
@@ -141,6 +144,16 @@ function parseJsonRequest(text: string): ControlRequest {
       fail(CONTROL_ERROR.BAD_REQUEST, `"evictAfterMs" only applies to policy "evict" (got policy "${request.policy}")`);
     }
     request.evictAfterMs = ms as number;
+  }
+  if (fields.framing !== undefined) {
+    if (typeof fields.framing !== 'string' || !FRAMINGS.includes(fields.framing)) {
+      fail(CONTROL_ERROR.BAD_REQUEST, `"framing" must be one of ${FRAMINGS.join(', ')} (got ${JSON.stringify(fields.framing)})`);
+    }
+    request.framing = fields.framing as SinkFraming;
+  }
+  if (fields.header !== undefined) {
+    if (typeof fields.header !== 'boolean') fail(CONTROL_ERROR.BAD_REQUEST, `"header" must be true or false (got ${JSON.stringify(fields.header)})`);
+    request.header = fields.header as boolean;
   }
   return request;
 }

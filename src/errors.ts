@@ -64,6 +64,8 @@ export const ERROR_CODES = {
   ERR_MSGMUX_MULTICAST: 'a multicast source or sink cannot bind, join or send (the message names the group and the syscall error)',
   ERR_MSGMUX_NATS_UNREACHABLE: 'the NATS server in nats.url refused or did not answer when the daemon started',
   ERR_MSGMUX_NATS: 'the NATS bridge thread failed',
+  // Framing
+  ERR_MSGMUX_BAD_FRAME: 'bytes that should hold a msgmux frame (coalesced datagram, packed message) do not: wrong version, flags or lengths',
 } as const;
 
 export type ErrorCodeName = keyof typeof ERROR_CODES;

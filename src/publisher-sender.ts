@@ -13,10 +13,23 @@
  */
 import { Ring } from './ring';
 import { FLAG_WORDS, PRIORITY_BYTES, SENT, WANT_PROGRESS, openForWriting, type PublisherEvent, type PublisherTask } from './publisher-task';
-import { ErrorCode } from './errors';
+import { ErrorCode, hasCode } from './errors';
+import { MessageQueue } from './native';
+import { Packer } from './publisher-packer';
+import { packedQueueName } from './wire/packed';
 
 const SEND_WAIT_MS = 200;
 const BATCH = 256;
+
+/** The daemon's packed queue, when it reads one (it makes it at start, and removes it when packing is off). */
+function openPacked(queue: string): MessageQueue | null {
+  try {
+    return MessageQueue.open(packedQueueName(queue), { read: false, write: true });
+  } catch (err) {
+    if (hasCode(err, 'ENOENT')) return null;
+    throw err;
+  }
+}
 
 /** Sends until the end-of-stream record, posting ready, progress and failure. */
 export function sendForPublisher(task: PublisherTask, post: (event: PublisherEvent) => void): void {
@@ -27,6 +40,11 @@ export function sendForPublisher(task: PublisherTask, post: (event: PublisherEve
   const bytes = new Uint8Array(task.ring);
   try {
     const queue = openForWriting(task.queue);
+    const packed = openPacked(task.queue);
+    const packer = packed === null ? null : new Packer(packed, queue, SEND_WAIT_MS);
+    const offsets = new Int32Array(BATCH);
+    const lengths = new Int32Array(BATCH);
+    const priorities = new Int32Array(BATCH);
     try {
       post({ type: 'ready' });
       let sentSinceIdle = false;
@@ -38,21 +56,35 @@ export function sendForPublisher(task: PublisherTask, post: (event: PublisherEve
           batch = reader.peekSync(BATCH);
           if (batch.count === 0) continue;
         }
-        for (let k = 0; k < batch.count; k++) {
-          const start = batch.offsets[k];
-          const length = batch.lengths[k];
-          if (length === 0) return; // the end of the stream: everything before it is sent
-          const priority = bytes[start] | (bytes[start + 1] << 8);
-          const message = bytes.subarray(start + PRIORITY_BYTES, start + length);
-          while (!queue.timedSend(message, priority, SEND_WAIT_MS));
-          Atomics.add(flags, SENT, 1);
+        let count = 0;
+        let ended = false;
+        for (; count < batch.count; count++) {
+          const start = batch.offsets[count];
+          const length = batch.lengths[count];
+          if (length === 0) {
+            ended = true; // the end of the stream: everything before it is sent
+            break;
+          }
+          priorities[count] = bytes[start] | (bytes[start + 1] << 8);
+          offsets[count] = start + PRIORITY_BYTES;
+          lengths[count] = length - PRIORITY_BYTES;
         }
+        if (packer !== null) {
+          packer.send(bytes, offsets, lengths, priorities, count);
+        } else {
+          for (let k = 0; k < count; k++) {
+            while (!queue.timedSend(bytes.subarray(offsets[k], offsets[k] + lengths[k]), priorities[k], SEND_WAIT_MS));
+          }
+        }
+        Atomics.add(flags, SENT, count);
+        if (ended) return;
         reader.release();
         sentSinceIdle = true;
         if (Atomics.load(flags, WANT_PROGRESS) !== 0) post({ type: 'progress', idle: false });
       }
     } finally {
       queue.close();
+      packed?.close();
     }
   } catch (err) {
     const { code = ErrorCode.QUEUE, message = String(err) } = err as { code?: string; message?: string };

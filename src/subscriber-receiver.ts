@@ -1,6 +1,7 @@
 /**
  * A subscriber's receiving thread: binds the subscriber's socket, then
- * receives batches (recvmmsg) and posts them to the owning thread.
+ * receives batches (recvmmsg) and posts each as one MessageBatch — one copy
+ * and one post per batch of datagrams, not per message.
  *
  * Flow control by credit: it posts at most MAX_IN_FLIGHT batches ahead of
  * what the owner has consumed, then stops receiving. The socket's queue then
@@ -10,15 +11,18 @@
  * Runs in its own thread (workers/subscriber-receiver.ts), started by a
  * Subscriber with a SubscriberTask (src/subscriber-protocol.ts).
  */
+import { BatchAssembler } from './batch-assembler';
 import { ErrorCode } from './errors';
 import { DgramSocket } from './native';
 import { IN_FLIGHT, MAX_IN_FLIGHT, STOP, type SubscriberEvent, type SubscriberTask } from './subscriber-protocol';
+import { largestDatagram } from './wire';
 
-const BATCH = 64;
 const POLL_MS = 100;
+/** Bytes of receive slots: many small datagrams, or a few coalesced ones of up to 64 KiB. */
+const SLOT_BYTES = 1 << 20;
 
-/** Receives until the STOP flag is set, posting batches within the credit. */
-export function receiveForSubscriber(task: SubscriberTask, post: (event: SubscriberEvent) => void): void {
+/** Receives until the STOP flag is set, posting batches within the credit; `post` transfers the listed buffers. */
+export function receiveForSubscriber(task: SubscriberTask, post: (event: SubscriberEvent, transfer?: ArrayBuffer[]) => void): void {
   const { flags } = task;
   const socket = new DgramSocket();
   try {
@@ -30,9 +34,12 @@ export function receiveForSubscriber(task: SubscriberTask, post: (event: Subscri
     return post({ type: 'failed', code, message });
   }
   post({ type: 'bound' });
-  const slot = task.maxMessage + 1; // one byte more: a longer datagram shows up as truncated
-  const buffer = new Uint8Array(BATCH * slot);
-  const lengths = new Int32Array(BATCH);
+  const largest = largestDatagram({ framing: task.framing, header: task.header }, task.maxMessage);
+  const slot = largest + 1; // one byte more: a longer datagram shows up as cut
+  const count = Math.max(1, Math.min(256, Math.floor(SLOT_BYTES / slot)));
+  const buffer = new Uint8Array(count * slot);
+  const lengths = new Int32Array(count);
+  const assembler = new BatchAssembler(task.framing, task.header, largest, task.maxMessage);
   try {
     while (Atomics.load(flags, STOP) === 0) {
       const inFlight = Atomics.load(flags, IN_FLIGHT);
@@ -41,15 +48,13 @@ export function receiveForSubscriber(task: SubscriberTask, post: (event: Subscri
         continue;
       }
       if (!socket.poll({ readable: true }, POLL_MS).readable) continue;
-      const n = socket.recvBatch(buffer, slot, BATCH, lengths);
-      const messages: Uint8Array[] = [];
-      let truncated = 0;
-      for (let k = 0; k < n; k++) {
-        if (lengths[k] > task.maxMessage) truncated++;
-        messages.push(buffer.slice(k * slot, k * slot + Math.min(lengths[k], task.maxMessage)));
-      }
+      const n = socket.recvBatch(buffer, slot, count, lengths);
+      if (n === 0) continue;
+      const { batch, truncated, badFrames } = assembler.assemble(buffer, slot, lengths, n);
       Atomics.add(flags, IN_FLIGHT, 1);
-      post({ type: 'messages', messages, truncated });
+      const transfer = [batch.bytes.buffer, batch.offsets.buffer, batch.lengths.buffer];
+      if (batch.headerAt) transfer.push(batch.headerAt.buffer);
+      post({ type: 'batch', batch, truncated, badFrames }, transfer as ArrayBuffer[]);
     }
   } finally {
     socket.close();

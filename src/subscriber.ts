@@ -2,8 +2,14 @@
  * A program's subscription to the bus:
  *
  *   const sub = await Subscriber.connect({ policy: 'block' });
- *   for await (const message of sub) { ... }
+ *   for await (const message of sub) { ... }              // one message at a time, or
+ *   for await (const batch of sub.batches()) { ... }      // a MessageBatch per receive
  *   await sub.close();
+ *
+ * It subscribes with coalesced framing by default (many messages per
+ * datagram: the daemon's per-datagram costs vanish for small messages) and
+ * decodes it in its receiving thread; messages reach the event loop in
+ * batches, each message a view of its batch's buffer.
  *
  * It binds its own abstract socket (in a receiving thread: the binding's
  * calls block), registers it with the daemon, and hands messages out in
@@ -15,8 +21,9 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { controlCall, uniqueAbstractName } from './control-client';
 import { DEFAULT_CONTROL, DEFAULT_MAX_MESSAGE } from './defaults';
+import { MessageBatch } from './message-batch';
 import { MsgmuxError } from './errors';
-import type { SinkPolicy } from './sink/spec';
+import type { SinkFraming, SinkPolicy } from './sink/spec';
 import { IN_FLIGHT, STOP, type SubscriberEvent, type SubscriberTask } from './subscriber-protocol';
 
 export interface SubscriberOptions {
@@ -28,6 +35,10 @@ export interface SubscriberOptions {
   evictAfterMs?: number;
   /** Largest message expected (default 8192, the daemon's default); longer ones are counted as truncated. */
   maxMessage?: number;
+  /** `coalesced` (default): several messages per datagram; `plain`: one per datagram. */
+  framing?: SinkFraming;
+  /** Ask for each message's ring sequence and ingest stamp (MessageBatch.sequence / stampMicros). Default false. */
+  header?: boolean;
 }
 
 const RECEIVER = path.join(__dirname, '..', 'workers', 'subscriber-receiver.js');
@@ -35,7 +46,9 @@ const RECEIVER = path.join(__dirname, '..', 'workers', 'subscriber-receiver.js')
 export class Subscriber implements AsyncIterable<Uint8Array> {
   /** Messages that arrived longer than maxMessage and were cut. */
   truncated = 0;
-  private readonly pending: Uint8Array[][] = [];
+  /** Coalesced datagrams that did not decode (never expected from a msgmux daemon): dropped. */
+  badFrames = 0;
+  private readonly pending: MessageBatch[] = [];
   private wake: (() => void) | null = null;
   private closed = false;
   private failure: Error | null = null;
@@ -48,9 +61,10 @@ export class Subscriber implements AsyncIterable<Uint8Array> {
     private readonly flags: Int32Array,
   ) {
     worker.on('message', (event: SubscriberEvent) => {
-      if (event.type !== 'messages') return;
+      if (event.type !== 'batch') return;
       this.truncated += event.truncated;
-      this.pending.push(event.messages);
+      this.badFrames += event.badFrames;
+      this.pending.push(new MessageBatch(event.batch));
       this.notify();
     });
     worker.once('error', (err) => {
@@ -63,7 +77,9 @@ export class Subscriber implements AsyncIterable<Uint8Array> {
     const control = options.control ?? DEFAULT_CONTROL;
     const name = options.name ?? uniqueAbstractName('sub');
     const flags = new Int32Array(new SharedArrayBuffer(8));
-    const task: SubscriberTask = { name, maxMessage: options.maxMessage ?? DEFAULT_MAX_MESSAGE, flags };
+    const framing = options.framing ?? 'coalesced';
+    const header = options.header ?? false;
+    const task: SubscriberTask = { name, maxMessage: options.maxMessage ?? DEFAULT_MAX_MESSAGE, framing, header, flags };
     const worker = new Worker(RECEIVER, { workerData: task });
     const exited = once(worker, 'exit');
     const [first] = (await once(worker, 'message')) as [SubscriberEvent];
@@ -73,7 +89,7 @@ export class Subscriber implements AsyncIterable<Uint8Array> {
     const subscriber = new Subscriber(name, control, worker, exited, flags);
     try {
       // Options left undefined vanish in the JSON: the daemon's defaults apply.
-      await controlCall(control, { op: 'subscribe', path: name, policy: options.policy, evictAfterMs: options.evictAfterMs });
+      await controlCall(control, { op: 'subscribe', path: name, policy: options.policy, evictAfterMs: options.evictAfterMs, framing, header });
     } catch (err) {
       await subscriber.stopReceiving();
       throw err;
@@ -81,26 +97,37 @@ export class Subscriber implements AsyncIterable<Uint8Array> {
     return subscriber;
   }
 
-  /** The next batch of messages in arrival order; [] once closed. */
-  async nextBatch(): Promise<Uint8Array[]> {
+  /** The next batch of messages in arrival order (never empty); null once closed. */
+  async next(): Promise<MessageBatch | null> {
     for (;;) {
       const batch = this.pending.shift();
       if (batch) {
+        // Credit back: the receiving thread may post one more batch.
         Atomics.sub(this.flags, IN_FLIGHT, 1);
         Atomics.notify(this.flags, IN_FLIGHT);
-        return batch;
+        if (batch.count > 0) return batch;
+        continue;
       }
       if (this.failure) throw this.failure;
-      if (this.closed) return [];
+      if (this.closed) return null;
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
   }
 
+  /** The next batch as an array of messages; [] once closed. */
+  async nextBatch(): Promise<Uint8Array[]> {
+    const batch = await this.next();
+    return batch ? [...batch] : [];
+  }
+
+  /** Every batch until closed: one MessageBatch per receive, its messages views of one buffer. */
+  async *batches(): AsyncGenerator<MessageBatch> {
+    for (let batch = await this.next(); batch; batch = await this.next()) yield batch;
+  }
+
   async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
-    for (;;) {
-      const batch = await this.nextBatch();
-      if (batch.length === 0) return;
-      yield* batch;
+    for await (const batch of this.batches()) {
+      for (let i = 0; i < batch.count; i++) yield batch.message(i);
     }
   }
 

@@ -44,8 +44,8 @@ test('sizes, modes and sinks are parsed and sinks inherit the default policy', (
   assert.equal(config.queueMode, 0o660);
   assert.equal(config.control, '\0other');
   assert.deepEqual(config.sinks, [
-    { path: '/run/a.sock', kind: 'static', policy: 'drop', evictAfterMs: 100 },
-    { path: '/mq-sink', kind: 'mq', policy: 'evict', evictAfterMs: 9 },
+    { path: '/run/a.sock', kind: 'static', policy: 'drop', evictAfterMs: 100, framing: 'plain', header: false },
+    { path: '/mq-sink', kind: 'mq', policy: 'evict', evictAfterMs: 9, framing: 'plain', header: false },
   ]);
   assert.equal(validateConfig({ queueMode: 0o640 }).queueMode, 0o640);
 });
@@ -122,8 +122,8 @@ test('resolveConfig: flags override the file, sinks from both are kept', () => {
   assert.equal(config.queue, '/from-file');
   assert.equal(config.queueDepth, 8);
   assert.deepEqual(config.sinks, [
-    { path: '/file.sock', kind: 'static', policy: 'drop', evictAfterMs: 5000 },
-    { path: '/flag-q', kind: 'mq', policy: 'drop', evictAfterMs: 5000 },
+    { path: '/file.sock', kind: 'static', policy: 'drop', evictAfterMs: 5000, framing: 'plain', header: false },
+    { path: '/flag-q', kind: 'mq', policy: 'drop', evictAfterMs: 5000, framing: 'plain', header: false },
   ]);
   assert.deepEqual(resolveConfig({ flags: {} }), { ...DEFAULT_CONFIG, sinks: [] });
 });

@@ -16,7 +16,8 @@ const publisher = (setup: DaemonSetup, messages: string[]): Proc =>
 test('with no sink a publisher blocks once the queue is full, and is released when a sink registers', async (t) => {
   const setup = daemonSetup(t);
   const { control } = setup;
-  const daemon = await setup.startDaemon();
+  // The bus queue's own backpressure: without packing, the publisher writes there (with it, the packed queue fills the same way).
+  const daemon = await setup.startDaemon(['--no-packing']);
   const pub = publisher(setup, lines('m', 30));
 
   const full = await statsWhen(control, 'the queue to fill', (s) => s.queue.waiting === s.queue.depth);
@@ -33,7 +34,7 @@ test('with no sink a publisher blocks once the queue is full, and is released wh
 test('a hung block sink pushes back on publishers; once it is gone, everything flows to the rest', async (t) => {
   const setup = daemonSetup(t);
   const { control } = setup;
-  const daemon = await setup.startDaemon(['--ring-size', '64K']);
+  const daemon = await setup.startDaemon(['--ring-size', '64K', '--no-packing']); // the bus queue fills: see above
   const hungName = `@${uniqueName('hung')}`;
   const hung = await setup.startSink(['--bind', hungName, '--register', control, '--hang']);
   const healthy = await setup.startSink(['--bind', `@${uniqueName('healthy')}`, '--register', control, '--expect', '3000']);

@@ -27,7 +27,7 @@ test('multicast and NATS flags become sinks, sources and the nats block', () => 
       '--nats-source', 'bus.b', '--nats-sink-policy', 'drop'),
   });
   assert.deepEqual(config.sinks, [{
-    path: '225.4.5.6:5000', kind: 'multicast', policy: 'block', evictAfterMs: 5000,
+    path: '225.4.5.6:5000', kind: 'multicast', policy: 'block', evictAfterMs: 5000, framing: 'plain', header: false,
     multicast: { ttl: 4, interface: '10.0.0.2', loopback: false },
   }]);
   assert.deepEqual(config.multicast, { ttl: 4, interface: '10.0.0.2', loopback: false, sources: ['225.4.5.7:5001'] });
@@ -73,4 +73,10 @@ test('a group both sent to and joined with loopback on is refused: the daemon wo
   const message = problems(() => resolveConfig({ flags: flags('--multicast-sink', '225.4.5.6:5000', '--multicast-source', '225.4.5.6:5000') }));
   assert.match(message, /225\.4\.5\.6:5000 is both a sink and a source with loopback on/);
   resolveConfig({ flags: flags('--multicast-sink', '225.4.5.6:5000', '--multicast-source', '225.4.5.6:5000', '--multicast-loopback', 'no') });
+});
+
+test('a multicast sink sends plain messages only: coalesced framing or a header is refused, naming the sink', () => {
+  const message = problems(() => validateConfig({ sinks: [{ kind: 'multicast', path: '239.1.2.3:7000', framing: 'coalesced' }] }));
+  assert.match(message, /multicast sink "239\.1\.2\.3:7000" takes plain messages only/);
+  assert.match(problems(() => validateConfig({ sinks: [{ kind: 'multicast', path: '239.1.2.3:7000', header: true }] })), /takes plain messages only/);
 });

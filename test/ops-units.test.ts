@@ -20,11 +20,13 @@ function snapshot(over: Partial<DaemonStats> = {}): DaemonStats {
     totals: { delivered: 0, droppedByPolicy: 0, undelivered: 0, tooLarge: 0 },
     sinks: [],
     control: { requests: {}, refusals: {} },
+    packing: null,
     ...over,
   };
 }
 const sink = (path: string, over: Partial<DaemonStats['sinks'][number]> = {}): DaemonStats['sinks'][number] => ({
-  path, kind: 'dynamic', policy: 'block', reachable: true, delivered: 0, dropped: 0, droppedByPolicy: 0, undelivered: 0, tooLarge: 0, lag: 0, ...over,
+  path, kind: 'dynamic', policy: 'block', framing: 'plain', header: false, reachable: true,
+  delivered: 0, dropped: 0, droppedByPolicy: 0, undelivered: 0, tooLarge: 0, lag: 0, ...over,
 });
 
 test('listen addresses: a bare port is loopback; hosts are IP literals or localhost; bad ones say why', () => {

@@ -12,8 +12,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ERROR_CODES } from '../src/errors';
-import { MessageQueue } from '../src/native';
 import { ROOT, uniqueName } from './helpers/daemon';
+import { unlinkBusQueues } from '../src/daemon/bus-queue';
 
 const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'];
 
@@ -28,11 +28,7 @@ test('the packed package installs as a dependency and globally, and works from t
   const queue = `/${uniqueName('install')}`;
   t.after(() => {
     fs.rmSync(dir, { recursive: true, force: true });
-    try {
-      MessageQueue.unlink(queue);
-    } catch {
-      // already gone
-    }
+    unlinkBusQueues(queue);
   });
   // dist/ is fresh (npm test builds first), so packing need not run the build again.
   const tarball = path.join(dir, npm(['pack', '--ignore-scripts', '--pack-destination', dir, '--loglevel=error'], ROOT).trim().split('\n').pop()!);

@@ -3,4 +3,4 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { receiveForSubscriber } from '../src/subscriber-receiver';
 import type { SubscriberEvent, SubscriberTask } from '../src/subscriber-protocol';
 
-receiveForSubscriber(workerData as SubscriberTask, (event: SubscriberEvent) => parentPort!.postMessage(event));
+receiveForSubscriber(workerData as SubscriberTask, (event: SubscriberEvent, transfer?: ArrayBuffer[]) => parentPort!.postMessage(event, transfer));

@@ -4,12 +4,12 @@
  * that is unlinked however the benchmark ends.
  */
 import path from 'node:path';
-import { MessageQueue } from 'msgmux/native';
 import { controlCall } from '../../src/control-client';
 import type { DaemonStats } from '../../src/daemon/daemon';
 import { Child } from '../../src/bench/child';
 import { onCleanup } from '../../src/bench/cleanup';
 import { packageRoot } from './report';
+import { unlinkBusQueues } from '../../src/daemon/bus-queue';
 
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 15_000;
@@ -41,13 +41,8 @@ export class BenchDaemon {
     /** A prefix for the abstract addresses of this daemon's sinks. */
     readonly addressPrefix: string,
   ) {
-    this.unlinkQueue = onCleanup(() => {
-      try {
-        MessageQueue.unlink(queue);
-      } catch {
-        // never created (the daemon failed to start), or already gone
-      }
-    });
+    // Never created if the daemon failed to start: unlinkBusQueues skips what is not there.
+    this.unlinkQueue = onCleanup(() => unlinkBusQueues(queue));
   }
 
   static async start(options: DaemonOptions): Promise<BenchDaemon> {

@@ -11,7 +11,7 @@
  *   then publishers block; a `drop` sink reads on and counts what it drops.
  * - No echo: the connection is `noEcho` (the server never returns our own
  *   publishes), and the sink skips records a network source brought
- *   (src/source/origins.ts), so two buses bridged both ways never loop.
+ *   (src/source/record-meta.ts), so two buses bridged both ways never loop.
  * - Core NATS is at most once: what was written to a server that then dies
  *   is lost. JetStream is not used.
  */
@@ -23,7 +23,7 @@ import { Ring, type RingReader } from '../ring';
 import { SharedState } from '../daemon/shared-state';
 import { ChannelWriter, type ChannelSpec } from '../source/channel';
 import { SourceCounters } from '../source/counters';
-import { Origin, OriginTable } from '../source/origins';
+import { Origin, RecordMeta } from '../source/record-meta';
 import { SinkState, type SinkEntry } from '../sink/state';
 
 export interface NatsBridgeTask {
@@ -33,7 +33,7 @@ export interface NatsBridgeTask {
   shared: SharedArrayBuffer;
   /** The SharedState sink line the bridge's sink counts on. */
   sinkIndex: number;
-  origins: SharedArrayBuffer | null;
+  recordMeta: SharedArrayBuffer | null;
   channel: ChannelSpec | null;
   sourceCounters: SharedArrayBuffer | null;
   sourceLine: number;
@@ -81,7 +81,7 @@ export class NatsBridge {
   private reader: RingReader | null = null;
   private subscription: Subscription | null = null;
   private readonly entry: SinkEntry;
-  private readonly origins: OriginTable | null;
+  private readonly recordMeta: RecordMeta | null;
   private readonly counters: SourceCounters | null;
   private sinkDone: Promise<void> = Promise.resolve();
   private sourceDone: Promise<void> = Promise.resolve();
@@ -92,7 +92,7 @@ export class NatsBridge {
     private readonly post: (event: BridgeEvent) => void,
   ) {
     this.entry = new SharedState(task.shared).sink(task.sinkIndex);
-    this.origins = task.origins ? new OriginTable(task.origins) : null;
+    this.recordMeta = task.recordMeta ? new RecordMeta(task.recordMeta) : null;
     this.counters = task.sourceCounters ? new SourceCounters(task.sourceCounters) : null;
   }
 
@@ -153,7 +153,7 @@ export class NatsBridge {
         let published = 0;
         let dropped = 0;
         for (let k = intactFrom; k < local.length; k++) {
-          if (this.origins && this.origins.originOf(recordNumbers[k]) !== Origin.LOCAL) continue; // came from the network
+          if (this.recordMeta && this.recordMeta.originOf(recordNumbers[k]) !== Origin.LOCAL) continue; // came from the network
           if (!this.connected && policy === 'block') await this.reconnected(); // went down while this batch was in hand
           if (!this.connected) {
             dropped++;

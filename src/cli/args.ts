@@ -53,6 +53,7 @@ Run the daemon: every message sent to the queue goes to every sink.
   --max-sinks-per-uid N           sinks one uid may hold (default ${DEFAULT_CONFIG.maxSinksPerUid})
   --registrations-per-second N    subscribe requests per uid per second (default ${DEFAULT_CONFIG.registrationsPerSecond})
   --log-level L         fatal, error, warn, info, debug, trace or silent (default ${DEFAULT_CONFIG.logLevel})
+  --no-packing          do not create or read QUEUE.packed (publishers then send one message per mq_send)
 Beyond one host (see the README: joining two hosts):
   --multicast-sink G:P  send every message to multicast group G, port P (repeatable)
   --multicast-source G:P  join group G and ingest its datagrams (repeatable)
@@ -101,7 +102,7 @@ const OPTIONS = {
   start: {
     config: str, queue: str, control: str, sink: many, 'mq-sink': many,
     'ring-size': str, 'max-message': str, 'queue-depth': str, policy: str,
-    metrics: str,
+    metrics: str, 'no-packing': flag,
     'queue-mode': str, 'max-sinks': str, 'allow-uid': many, 'allow-gid': many,
     'max-sinks-per-uid': str, 'registrations-per-second': str, 'log-level': str,
     // beyond one host
@@ -159,7 +160,7 @@ function withoutUndefined<T extends object>(object: T): T {
 }
 
 /** The multicast and NATS flags, as the config's `multicast` and `nats` blocks (checked there). */
-function networkFlags(command: CommandName, o: Record<string, string | string[] | undefined>): Pick<ConfigInput, 'multicast' | 'nats'> {
+function networkFlags(command: CommandName, o: Record<string, string | string[] | boolean | undefined>): Pick<ConfigInput, 'multicast' | 'nats'> {
   const one = (name: string) => o[name] as string | undefined;
   const multicast = withoutUndefined({
     sources: o['multicast-source'] as string[] | undefined,
@@ -197,7 +198,9 @@ export function parseCommandLine(argv: string[]): Command {
   switch (command) {
     case 'start': {
       const o = v as {
-        [K in keyof typeof OPTIONS.start]?: K extends 'sink' | 'mq-sink' | 'multicast-sink' | 'multicast-source' | 'allow-uid' | 'allow-gid' ? string[] : string;
+        [K in keyof typeof OPTIONS.start]?: K extends 'sink' | 'mq-sink' | 'multicast-sink' | 'multicast-source' | 'allow-uid' | 'allow-gid'
+          ? string[]
+          : K extends 'no-packing' ? boolean : string;
       };
       const ids = (name: 'allow-uid' | 'allow-gid') => o[name]?.map((raw) => read(command, name, raw, integer(0, 0xfffffffe), 'a numeric id')!);
       const sinks: SinkInput[] = [
@@ -223,6 +226,7 @@ export function parseCommandLine(argv: string[]): Command {
         logLevel: read(command, 'log-level', o['log-level'], choice(LOG_LEVELS), `one of ${LOG_LEVELS.join(', ')}`),
         sinks: sinks.length > 0 ? sinks : undefined,
         metrics: o.metrics, // checked by resolveConfig, which names --metrics
+        packing: o['no-packing'] === true ? false : undefined,
         ...networkFlags(command, o),
       });
       return withoutUndefined({ command, configFile: o.config, flags });

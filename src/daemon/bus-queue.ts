@@ -8,14 +8,17 @@ import { createHash } from 'node:crypto';
 import type { DaemonConfig } from '../config';
 import { ErrorCode, hasCode, MsgmuxError } from '../errors';
 import type { Logger } from '../log';
-import { DgramSocket } from '../native';
+import { DgramSocket, MessageQueue } from '../native';
 import { openQueueExplained } from '../queue-errors';
 import { queueModeProblem } from '../trust/queue-mode';
 import { planQueue, readQueueLimits } from '../queue-limits';
 import { maxRecordFor } from '../ring/layout';
+import { packedQueueName } from '../wire/packed';
 
 export interface BusQueue {
   readonly name: string;
+  /** The queue of packed messages beside it (src/wire/packed.ts), or null when packing is off. */
+  readonly packedName: string | null;
   readonly depth: number;
   readonly messageSize: number;
   /** Messages in the queue now, not yet ingested. */
@@ -85,13 +88,15 @@ function openLockedQueue(config: DaemonConfig, log: Logger, lock: DgramSocket): 
       `queue ${config.queue} carries messages up to ${attributes.messageSize} bytes, more than a quarter of the ring (ringSize ${config.ringSize}); raise ringSize`,
     );
   }
+  const packedName = preparePackedQueue(config, log, attributes);
   log.info(
-    { queue: config.queue, depth: attributes.depth, messageSize: attributes.messageSize, waiting: attributes.current },
+    { queue: config.queue, depth: attributes.depth, messageSize: attributes.messageSize, waiting: attributes.current, packedQueue: packedName },
     `queue ready: depth ${attributes.depth}${attributes.depth < config.queueDepth ? ` (asked for ${config.queueDepth})` : ''}`,
   );
   let waitingAtClose = 0;
   return {
     name: config.queue,
+    packedName,
     depth: attributes.depth,
     messageSize: attributes.messageSize,
     waiting: () => queue.attributes().current,
@@ -104,4 +109,44 @@ function openLockedQueue(config: DaemonConfig, log: Logger, lock: DgramSocket): 
       lock.close();
     },
   };
+}
+
+/**
+ * Creates the packed queue beside the bus queue (src/wire/packed.ts), with
+ * the same shape and mode: whoever may publish may publish packed. With
+ * packing off it removes one a previous daemon left, since publishers pack
+ * whenever it exists. Returns its name, or null when packing is off.
+ */
+function preparePackedQueue(config: DaemonConfig, log: Logger, shape: { depth: number; messageSize: number }): string | null {
+  const name = packedQueueName(config.queue);
+  if (!config.packing) {
+    try {
+      MessageQueue.unlink(name);
+      log.warn({ queue: name }, 'packing is off: removed the packed queue a previous daemon left');
+    } catch {
+      // none there: the usual case
+    }
+    return null;
+  }
+  const packed = openQueueExplained(name, {
+    create: true, depth: shape.depth, messageSize: shape.messageSize, mode: config.queueMode, read: true, write: false,
+  });
+  try {
+    const modeProblem = queueModeProblem(name, packed.stat(), config.queueMode, process.getuid!());
+    if (modeProblem) log.warn({ queue: name }, modeProblem);
+  } finally {
+    packed.close();
+  }
+  return name;
+}
+
+/** Removes a daemon's queues: the bus queue and its packed queue, each if it is there. For tests, benches and tools. */
+export function unlinkBusQueues(queue: string): void {
+  for (const name of [queue, packedQueueName(queue)]) {
+    try {
+      MessageQueue.unlink(name);
+    } catch {
+      // never created, or already gone
+    }
+  }
 }

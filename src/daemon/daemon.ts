@@ -28,6 +28,8 @@ import { SharedState } from './shared-state';
 import { ControlTally, type ControlCounts } from '../ops/control-tally';
 import type { ReloadPlan } from '../ops/reload';
 import { RequestGuard } from '../trust/guard';
+import { THREAD_LIMITS } from '../thread-limits';
+import { packingInfo, type PackingInfo } from '../wire/packed';
 
 const WORKERS = path.join(__dirname, '..', '..', 'workers');
 const LOSS_LOG_EVERY_MS = 1_000;
@@ -46,6 +48,8 @@ export interface DaemonStats {
   sinks: SinkStats[];
   /** Control requests by op and refusals by code. */
   control: ControlCounts;
+  /** Where publishers may send packed messages (src/wire/packed.ts); null: this daemon does not unpack. */
+  packing: PackingInfo | null;
   /** Multicast groups and the NATS subject ingested beside the queue; absent when there are none. */
   sources?: SourceStats[];
   nats?: NatsStats;
@@ -111,7 +115,7 @@ export class Daemon {
       throw err;
     }
     const shape = { depth: queue.depth, messageSize: queue.messageSize, mode: config.queueMode };
-    const registry = new SinkRegistry(ring, shared, shape, config.maxSinks, log, legs.origins?.buffer ?? null);
+    const registry = new SinkRegistry(ring, shared, shape, config.maxSinks, log, legs.recordMeta.buffer);
     for (const sink of config.sinks) {
       await registry.add(sink).catch((err: Error) => log.warn({ sink: sink.path, err: err.message }, 'configured sink not started'));
     }
@@ -123,6 +127,7 @@ export class Daemon {
       throw err;
     });
     const controlReceiver = new Worker(path.join(WORKERS, 'control-receiver.js'), {
+      resourceLimits: THREAD_LIMITS,
       workerData: { shared: shared.buffer, address: config.control } satisfies ControlTask,
     });
     const [first] = (await once(controlReceiver, 'message')) as [ControlEvent];
@@ -132,7 +137,10 @@ export class Daemon {
       throw new MsgmuxError(first.code, `cannot listen on the control socket ${config.control}: ${first.message}`);
     }
     const ingest = new Worker(path.join(WORKERS, 'ingest.js'), {
-      workerData: { ring: ring.buffer, shared: shared.buffer, queue: config.queue, messageSize: queue.messageSize, ...legs.ingestFields() } satisfies IngestTask,
+      resourceLimits: THREAD_LIMITS,
+      workerData: {
+        ring: ring.buffer, shared: shared.buffer, queue: config.queue, packedQueue: queue.packedName, messageSize: queue.messageSize, ...legs.ingestFields(),
+      } satisfies IngestTask,
     });
     daemon = new Daemon(config, log, queue, ring, shared, registry, ingest, controlReceiver, new DgramSocket({ nonBlocking: true }), legs);
     const started = daemon;
@@ -181,6 +189,7 @@ export class Daemon {
       totals: this.registry.totals(sinks),
       sinks,
       control: this.tally.snapshot(),
+      packing: this.queue.packedName === null ? null : packingInfo(name),
       ...(this.legs.sources().length > 0 && { sources: this.legs.sources() }),
       ...(this.config.nats && { nats: this.legs.nats() }),
     };
@@ -203,7 +212,7 @@ export class Daemon {
     this.shared.requestIngestStop();
     const giveUp = setTimeout(() => this.shared.requestIngestStop(true), Math.max(0, deadline - Date.now()));
     // A failed ingest never reports: what it counted in shared memory is all there is.
-    const failed = this.workersExited.then((): IngestReport => ({ ingested: this.shared.ingested, abandoned: 0 }));
+    const failed = this.workersExited.then((): IngestReport => ({ ingested: this.shared.ingested, abandoned: 0, malformedPacked: 0 }));
     const ingested = await Promise.race([this.ingestReport, failed]);
     clearTimeout(giveUp);
     await Promise.all([this.registry.drainAll(deadline), this.legs.stop(deadline)]);
@@ -212,7 +221,7 @@ export class Daemon {
     await this.workersExited;
     this.replies.close();
     this.queue.close();
-    const fields = { ingested: ingested.ingested, abandoned: ingested.abandoned, queueWaiting: this.queue.waitingAtClose };
+    const fields = { ingested: ingested.ingested, abandoned: ingested.abandoned, malformedPacked: ingested.malformedPacked, queueWaiting: this.queue.waitingAtClose };
     if (ingested.abandoned > 0) this.log.error(fields, 'stopped; the drain deadline passed before every accepted message was written');
     else this.log.info(fields, 'stopped');
     return ingested;
@@ -260,6 +269,8 @@ export class Daemon {
           kind: 'dynamic',
           policy: request.policy ?? this.config.policy,
           evictAfterMs: request.evictAfterMs ?? this.config.evictAfterMs,
+          framing: request.framing ?? 'plain',
+          header: request.header ?? false,
         });
         if (this.registry.has(request.path)) this.guard.registered(request.path, cred); // not if it has ended meanwhile
         return { ok: true, op: 'subscribe', path: request.path, existing };

@@ -10,18 +10,20 @@
  * again: backpressure reaches them through the kernel. What it has taken off
  * the queue it writes before it stops, unless told to abandon it.
  *
- * Other sources (multicast groups, the NATS bridge's channel: src/source/)
- * feed the ring through this same writer; with any of them, ingest polls
- * every descriptor and takes from whichever is ready.
+ * Other sources (the packed queue, multicast groups, the NATS bridge's
+ * channel: src/source/) feed the ring through this same writer; with any of
+ * them, ingest polls every descriptor and takes from whichever is ready.
+ * Each record is the bare message; its origin and ingest stamp go in the
+ * record table beside the ring (src/source/record-meta.ts).
  */
 import { MessageQueue } from '../native';
 import { Ring } from '../ring';
 import { align8 } from '../ring/layout';
 import { IngestSources, type IngestSourcesTask } from '../source/ingest-sources';
-import { Origin, type OriginCode } from '../source/origins';
+import { Origin, type OriginCode } from '../source/record-meta';
 import { SharedState } from './shared-state';
 
-/** The sources beside the queue (multicast, the NATS channel) are in IngestSourcesTask. */
+/** The sources beside the queue (the packed queue, multicast, the NATS channel) are in IngestSourcesTask. */
 export interface IngestTask extends IngestSourcesTask {
   ring: SharedArrayBuffer;
   /** The daemon's SharedState buffer. */
@@ -34,6 +36,8 @@ export interface IngestReport {
   ingested: number;
   /** Taken off the queue but never written, because the daemon gave up waiting. */
   abandoned: number;
+  /** Packed queue messages that were not msgmux frames: dropped. */
+  malformedPacked: number;
 }
 
 /** The values of SharedState.ingestState, and their names in stats (same order). */
@@ -94,5 +98,5 @@ export function ingest(task: IngestTask, onReady: () => void = () => undefined):
     queue.close();
     sources.close();
   }
-  return { ingested: shared.ingested, abandoned };
+  return { ingested: shared.ingested, abandoned, malformedPacked: sources.malformedPacked };
 }

@@ -17,7 +17,7 @@ import { createChannel, type ChannelSpec } from '../source/channel';
 import { SourceCounters } from '../source/counters';
 import type { IngestSourcesTask } from '../source/ingest-sources';
 import { openMulticastSocket } from '../source/multicast-source';
-import { OriginTable } from '../source/origins';
+import { RecordMeta } from '../source/record-meta';
 import { SinkState } from '../sink/state';
 import type { SharedState } from './shared-state';
 
@@ -48,7 +48,8 @@ export class NetworkLegs {
   private bridge: Worker | null = null;
   private connected = false;
   private readonly counters: SourceCounters;
-  readonly origins: OriginTable | null;
+  /** Every record's origin and ingest stamp (src/source/record-meta.ts): ingest fills it, sinks read it. */
+  readonly recordMeta: RecordMeta;
   private readonly channel: ChannelSpec | null;
 
   private constructor(
@@ -60,8 +61,7 @@ export class NetworkLegs {
   ) {
     const { multicast, nats } = config;
     const networkSources = multicast.sources.length + (nats?.source ? 1 : 0);
-    const networkSinks = config.sinks.some((s) => s.kind === 'multicast') || nats?.sink !== undefined;
-    this.origins = networkSources > 0 && networkSinks ? OriginTable.create(ring.capacity) : null;
+    this.recordMeta = RecordMeta.create(ring.capacity);
     this.counters = SourceCounters.create(networkSources);
     this.channel = nats?.source ? createChannel(messageSize) : null;
   }
@@ -80,12 +80,12 @@ export class NetworkLegs {
   }
 
   /** What ingest needs to read the sources. */
-  ingestFields(): Omit<IngestSourcesTask, 'ring' | 'messageSize'> {
+  ingestFields(): Omit<IngestSourcesTask, 'ring' | 'messageSize' | 'packedQueue'> {
     return {
       multicast: this.config.multicast.sources.map((address) => ({ address, interface: this.config.multicast.interface })),
       channel: this.channel ?? undefined,
       sourceCounters: this.counters.buffer,
-      origins: this.origins?.buffer,
+      recordMeta: this.recordMeta.buffer,
     };
   }
 
@@ -99,7 +99,7 @@ export class NetworkLegs {
       ring: this.ring.buffer,
       shared: this.shared.buffer,
       sinkIndex: this.config.maxSinks,
-      origins: this.origins?.buffer ?? null,
+      recordMeta: this.recordMeta.buffer,
       channel: this.channel,
       sourceCounters: this.counters.buffer,
       sourceLine: this.config.multicast.sources.length,

@@ -11,15 +11,18 @@
  */
 import { ErrorCode, hasCode, MsgmuxError } from '../errors';
 import { Ring, type RecordBatch, type RingReader } from '../ring';
-import { align8 } from '../ring/layout';
 import { SharedState } from '../daemon/shared-state';
-import { OriginTable } from '../source/origins';
+import { RecordMeta } from '../source/record-meta';
 import { SINK_KINDS } from './kinds';
 import { SinkState, StopRequest, type SinkEntry } from './state';
 import { isGone, type SinkTarget } from './target';
 import type { SinkOutcome, SinkTask } from './task';
+import { DatagramBuilder } from './datagram-builder';
+import type { Sink } from './spec';
 
 const MAX_BATCH = 256;
+/** A coalesced sink takes more per peek: records are cheap to frame, and each datagram then carries more. */
+const MAX_COALESCED_BATCH = 1024;
 const PEEK_WAIT_MS = 100;
 const SEND_WAIT_MS = 100;
 /** A drop sink waits this long for room, then drops the rest of the batch: it never holds stale data. */
@@ -31,10 +34,10 @@ const PROBE_EVERY_MS = 1_000;
 
 class SinkGone extends Error {}
 
+const maxBatchFor = (sink: Sink): number => (sink.framing === 'coalesced' ? MAX_COALESCED_BATCH : MAX_BATCH);
+
 class SinkDrainer {
-  private readonly source: Uint8Array;
-  private readonly scratch: Uint8Array;
-  private readonly scratchOffsets = new Int32Array(MAX_BATCH);
+  private readonly datagrams: DatagramBuilder;
   private lastConnectAttempt = 0;
   private lastProbe = Date.now();
 
@@ -45,11 +48,15 @@ class SinkDrainer {
     private readonly entry: SinkEntry,
     private readonly shared: SharedState,
     private readonly task: SinkTask,
+    recordMeta: RecordMeta,
   ) {
-    this.source = new Uint8Array(ring.buffer);
-    // Every record came off the queue, so none is larger than the queue's message size.
-    const slot = align8(task.queueShape.messageSize);
-    this.scratch = reader.policy === 'drop' ? new Uint8Array(MAX_BATCH * slot) : new Uint8Array(0);
+    // Every message came off the queue, so none is larger than the queue's message size. A lossy
+    // sink copies a whole batch out before releasing it; a gating one sends out of the ring.
+    const { framing, header } = task.sink;
+    const copyAll = reader.policy === 'drop';
+    this.datagrams = new DatagramBuilder(
+      new Uint8Array(ring.buffer), recordMeta, { framing, header }, task.queueShape.messageSize, maxBatchFor(task.sink), copyAll,
+    );
   }
 
   /** Connects, marking the sink reachable; an absent sink that is not configured (see kinds.ts) is gone. Returns whether it connected. */
@@ -72,7 +79,7 @@ class SinkDrainer {
       const stop = this.entry.stop;
       if (stop === StopRequest.NOW) return 'stopped';
       if (!this.entry.reachable && Date.now() - this.lastConnectAttempt >= RECONNECT_EVERY_MS) this.tryConnect();
-      const batch = this.reader.peekSync(MAX_BATCH, PEEK_WAIT_MS);
+      const batch = this.reader.peekSync(maxBatchFor(this.task.sink), PEEK_WAIT_MS);
       if (batch.count === 0) {
         if (stop === StopRequest.DRAIN) return 'stopped';
         this.probeWhenDue();
@@ -85,8 +92,7 @@ class SinkDrainer {
       } else if (this.reader.policy === 'drop') {
         this.deliverCopy(batch);
       } else {
-        this.deliver(this.source, batch.offsets, batch.lengths, batch.count, batch.recordNumbers);
-        this.reader.release();
+        this.deliverInPlace(batch);
       }
     }
   }
@@ -104,58 +110,85 @@ class SinkDrainer {
     }
   }
 
-  /** A lossy sink copies the batch out, releases it, and sends only what was intact. */
-  private deliverCopy(batch: RecordBatch): void {
-    let at = 0;
-    for (let k = 0; k < batch.count; k++) {
-      this.scratch.set(this.source.subarray(batch.offsets[k], batch.offsets[k] + batch.lengths[k]), at);
-      this.scratchOffsets[k] = at;
-      at += align8(batch.lengths[k]);
+  /** A gating sink sends while it holds the batch, round by round of datagrams, then releases it. */
+  private deliverInPlace(batch: RecordBatch): void {
+    const { datagrams } = this;
+    datagrams.load(batch.offsets, batch.lengths, batch.recordNumbers, batch.count);
+    for (let k = 0; k < batch.count; ) {
+      if (this.entry.stop === StopRequest.NOW) {
+        this.entry.count(0, 0, batch.count - k);
+        break;
+      }
+      k += datagrams.build(k, batch.count);
+      this.deliver(datagrams.source, datagrams.offsets, datagrams.lengths, datagrams.count, datagrams.messages, datagrams.firstRecords);
     }
-    const count = batch.count;
-    const lengths = batch.lengths.slice(0, count);
-    const recordNumbers = batch.recordNumbers.slice(0, count);
+    this.reader.release();
+  }
+
+  /**
+   * A lossy sink copies the batch out (as datagrams), releases it, and sends
+   * only datagrams whose messages were all intact; intact messages that shared
+   * a datagram with overwritten ones are dropped by policy too (the overwritten
+   * ones the reader counts as lost).
+   */
+  private deliverCopy(batch: RecordBatch): void {
+    const { datagrams } = this;
+    datagrams.load(batch.offsets, batch.lengths, batch.recordNumbers, batch.count);
+    datagrams.build(0, batch.count);
     const intactFrom = this.reader.release();
+    let first = 0;
+    let skipped = 0;
+    while (skipped < intactFrom) skipped += datagrams.messages[first++];
+    if (skipped > intactFrom) this.entry.count(0, skipped - intactFrom);
     this.deliver(
-      this.scratch, this.scratchOffsets.subarray(intactFrom), lengths.subarray(intactFrom), count - intactFrom, recordNumbers.subarray(intactFrom),
+      datagrams.source, datagrams.offsets.subarray(first), datagrams.lengths.subarray(first), datagrams.count - first,
+      datagrams.messages.subarray(first), datagrams.firstRecords.subarray(first),
     );
   }
 
   /**
-   * Sends every record, counting each as it goes. A gating sink waits for
-   * room as long as it takes; a wake-up that sent nothing backs off (1 ms
-   * doubling to 64 ms), so a hung sink costs no CPU. A drop sink waits
-   * briefly, then drops the rest (by policy). A record the sink can never
-   * take (EMSGSIZE) is counted undelivered and too large, never truncated.
+   * Sends every datagram, counting its messages (datagram d carries
+   * messages[d]) as it goes. A gating sink waits for room as long as it
+   * takes; a wake-up that sent nothing backs off (1 ms doubling to 64 ms), so
+   * a hung sink costs no CPU. A drop sink waits briefly, then drops the rest
+   * (by policy). A datagram the sink can never take (EMSGSIZE) is counted
+   * undelivered and too large, never truncated.
    */
-  private deliver(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, recordNumbers: Int32Array): void {
+  private deliver(
+    source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, messages: Int32Array, recordNumbers: Int32Array,
+  ): void {
     const patient = this.reader.policy !== 'drop';
+    const messagesIn = (from: number, to: number): number => {
+      let n = 0;
+      for (let d = from; d < to; d++) n += messages[d];
+      return n;
+    };
     let done = 0;
     let backoff = 0;
     while (done < count) {
-      if (this.entry.stop === StopRequest.NOW) return this.entry.count(0, 0, count - done);
+      if (this.entry.stop === StopRequest.NOW) return this.entry.count(0, 0, messagesIn(done, count));
       if (this.reader.evicted) throw new MsgmuxError(ErrorCode.READER_EVICTED, 'evicted while waiting for the sink');
       try {
         const n = this.target.send(
           source, offsets.subarray(done), lengths.subarray(done), count - done, patient ? SEND_WAIT_MS : DROP_SINK_WAIT_MS, recordNumbers.subarray(done),
         );
         if (n > 0) {
+          this.entry.count(messagesIn(done, done + n));
           done += n;
-          this.entry.count(n);
           backoff = 0;
           continue;
         }
-        if (!patient) return this.entry.count(0, count - done);
+        if (!patient) return this.entry.count(0, messagesIn(done, count));
       } catch (err) {
         if (hasCode(err, 'EMSGSIZE')) {
-          done++;
-          this.entry.count(0, 0, 1, 1);
+          const lost = messages[done++];
+          this.entry.count(0, 0, lost, lost);
           continue;
         }
         if (!isGone(err)) throw err;
         this.entry.setReachable(false);
         if (!SINK_KINDS[this.task.sink.kind].configured) throw new SinkGone();
-        if (!this.holdUntilBack()) return this.entry.count(0, 0, count - done);
+        if (!this.holdUntilBack()) return this.entry.count(0, 0, messagesIn(done, count));
         continue;
       }
       backoff = Math.min(MAX_BACKOFF_MS, Math.max(1, backoff * 2));
@@ -185,13 +218,13 @@ export function drainToSink(task: SinkTask): SinkOutcome {
   const shared = new SharedState(task.shared);
   const entry = shared.sink(task.index);
   const { sink } = task;
-  const origins = task.origins ? new OriginTable(task.origins) : null;
-  const target = SINK_KINDS[sink.kind].createTarget(sink.path, task.queueShape, sink, origins);
+  const recordMeta = new RecordMeta(task.recordMeta);
+  const target = SINK_KINDS[sink.kind].createTarget(sink.path, task.queueShape, sink, recordMeta);
   let reader: RingReader | null = null;
   try {
-    reader = ring.reader({ start: 'latest', policy: sink.policy, evictAfterMs: sink.evictAfterMs, maxBatch: MAX_BATCH });
+    reader = ring.reader({ start: 'latest', policy: sink.policy, evictAfterMs: sink.evictAfterMs, maxBatch: maxBatchFor(sink) });
     entry.slot = reader.slot;
-    const drain = new SinkDrainer(ring, reader, target, entry, shared, task);
+    const drain = new SinkDrainer(ring, reader, target, entry, shared, task, recordMeta);
     drain.tryConnect();
     entry.state = SinkState.JOINED;
     return { reason: drain.run() };

@@ -3,7 +3,7 @@
  * means. A new kind is a target (connect, send a run of records, close) and
  * one entry here; the drain loop and the registry read only this table.
  */
-import { OriginTable } from '../source/origins';
+import { RecordMeta } from '../source/record-meta';
 import { DatagramTarget } from './datagram-target';
 import { MulticastTarget } from './multicast-target';
 import { QueueTarget } from './queue-target';
@@ -14,7 +14,7 @@ import type { QueueShape, SinkTarget } from './target';
 export const DEFAULT_MULTICAST_SEND = Object.freeze({ ttl: 1, interface: '0.0.0.0', loopback: true });
 
 export interface SinkKindEntry {
-  createTarget(address: string, shape: QueueShape, sink: Sink, origins: OriginTable | null): SinkTarget;
+  createTarget(address: string, shape: QueueShape, sink: Sink, recordMeta: RecordMeta): SinkTarget;
   /**
    * A configured sink is kept while absent (it drains and counts what it
    * could not deliver, and reconnects) and is started again when it ends.
@@ -28,7 +28,7 @@ export const SINK_KINDS: Readonly<Record<SinkKind, SinkKindEntry>> = Object.free
   mq: { createTarget: (address, shape) => new QueueTarget(address, shape), configured: true },
   dynamic: { createTarget: (address) => new DatagramTarget(address), configured: false },
   multicast: {
-    createTarget: (address, _shape, sink, origins) => new MulticastTarget(address, sink.multicast ?? DEFAULT_MULTICAST_SEND, origins),
+    createTarget: (address, _shape, sink, recordMeta) => new MulticastTarget(address, sink.multicast ?? DEFAULT_MULTICAST_SEND, recordMeta),
     configured: true,
   },
 });

@@ -5,12 +5,12 @@
  * whether it arrives is the network's business (UDP: no retransmission).
  *
  * Records that came from a network source (another host) are skipped, so two
- * buses joined both ways never echo a message back (see src/source/origins.ts).
+ * buses joined both ways never echo a message back (see src/source/record-meta.ts).
  */
 import { hasCode } from '../errors';
 import { parseGroupAddress } from '../inet-address';
 import { UdpSocket, type MulticastSendOptions } from '../native';
-import type { OriginTable } from '../source/origins';
+import type { RecordMeta } from '../source/record-meta';
 import type { SinkTarget } from './target';
 
 export class MulticastTarget implements SinkTarget {
@@ -21,7 +21,7 @@ export class MulticastTarget implements SinkTarget {
   constructor(
     readonly address: string,
     private readonly options: MulticastSendOptions,
-    private readonly origins: OriginTable | null,
+    private readonly recordMeta: RecordMeta | null,
   ) {
     const parsed = parseGroupAddress(address);
     if ('problem' in parsed) throw new TypeError(`multicast sink ${address} ${parsed.problem}`);
@@ -43,8 +43,8 @@ export class MulticastTarget implements SinkTarget {
   }
 
   send(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, waitMs: number, recordNumbers?: Int32Array): number {
-    const local = this.origins && recordNumbers ? this.origins.localPrefix(recordNumbers, count) : count;
-    if (local === 0) return this.origins!.networkPrefix(recordNumbers!, count); // skipped: counted as taken
+    const local = this.recordMeta && recordNumbers ? this.recordMeta.localPrefix(recordNumbers, count) : count;
+    if (local === 0) return this.recordMeta!.networkPrefix(recordNumbers!, count); // skipped: counted as taken
     const socket = this.socket!;
     try {
       return socket.sendBatch(source, offsets, lengths, local);

@@ -20,11 +20,14 @@ import type { Sink } from './spec';
 import { SinkState, StopRequest, type SinkCounts, type SinkEntry } from './state';
 import type { QueueShape } from './target';
 import type { SinkOutcome, SinkTask } from './task';
+import { THREAD_LIMITS } from '../thread-limits';
 
 export interface SinkStats {
   path: string;
   kind: Sink['kind'];
   policy: Sink['policy'];
+  framing: Sink['framing'];
+  header: boolean;
   reachable: boolean;
   delivered: number;
   /** Not delivered, for any reason: droppedByPolicy + undelivered. */
@@ -72,15 +75,17 @@ export class SinkRegistry {
     private readonly queueShape: QueueShape,
     private readonly maxSinks: number,
     private readonly log: Logger,
-    private readonly origins: SharedArrayBuffer | null = null,
+    private readonly recordMeta: SharedArrayBuffer,
   ) {
     this.freeIndexes = Array.from({ length: maxSinks }, (_, k) => maxSinks - 1 - k);
     this.pool = new Piscina({
       filename: SINK_WORKER,
-      minThreads: Math.min(2, maxSinks), // warm threads: a new sink's first delivery does not wait for a thread to boot
+      // No warm threads: each costs RSS while idle; a new sink waits once for its thread to boot.
+      minThreads: 0,
       maxThreads: maxSinks,
       // A thread whose sink ended is reused by the next; one idle this long exits, so a burst of sinks leaves nothing behind.
       idleTimeout: IDLE_THREAD_MS,
+      resourceLimits: THREAD_LIMITS,
       concurrentTasksPerWorker: 1,
     });
   }
@@ -114,7 +119,7 @@ export class SinkRegistry {
     const entry = this.shared.sink(index);
     entry.reset();
     entry.state = SinkState.STARTING;
-    const task: SinkTask = { ring: this.ring.buffer, shared: this.shared.buffer, index, sink: { ...sink, path: key }, queueShape: this.queueShape, origins: this.origins };
+    const task: SinkTask = { ring: this.ring.buffer, shared: this.shared.buffer, index, sink: { ...sink, path: key }, queueShape: this.queueShape, recordMeta: this.recordMeta };
     const done = (this.pool.run(task) as Promise<SinkOutcome>).catch(
       (err: Error): SinkOutcome => ({ reason: 'failed', error: { code: ErrorCode.SINK_CRASHED, message: err.message } }),
     );
@@ -171,6 +176,8 @@ export class SinkRegistry {
         path: sink.path,
         kind: sink.kind,
         policy: sink.policy,
+        framing: sink.framing,
+        header: sink.header,
         reachable: entry.reachable,
         delivered: counts.delivered,
         dropped: droppedByPolicy + counts.undelivered,

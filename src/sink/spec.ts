@@ -17,6 +17,10 @@ import type { MulticastSendOptions } from '../native/udp';
 export const SINK_POLICIES = ['block', 'drop', 'evict'] as const;
 export type SinkPolicy = (typeof SINK_POLICIES)[number];
 
+/** plain: one message per datagram; coalesced: several per datagram in a msgmux frame (src/wire/frame.ts). */
+export const SINK_FRAMINGS = ['plain', 'coalesced'] as const;
+export type SinkFraming = (typeof SINK_FRAMINGS)[number];
+
 /** Kinds a config file or a flag may name. */
 export const CONFIGURED_SINK_KINDS = ['static', 'mq', 'multicast'] as const;
 export type ConfiguredSinkKind = (typeof CONFIGURED_SINK_KINDS)[number];
@@ -31,6 +35,9 @@ export interface SinkSpec {
   evictAfterMs: number;
   /** multicast sinks: the send options (config.multicast, overridden per sink). */
   multicast?: MulticastSendOptions;
+  framing: SinkFraming;
+  /** Each message carries the 12-byte header: ring sequence number and ingest stamp (src/wire/header.ts). */
+  header: boolean;
 }
 
 /** A sink as the daemon runs it: a configured sink, or one registered at run time. */

@@ -9,8 +9,8 @@ export interface SinkTask {
   index: number;
   sink: Sink;
   queueShape: QueueShape;
-  /** Where each ring record came from (src/source/origins.ts); null when the daemon has no network source. */
-  origins: SharedArrayBuffer | null;
+  /** Each ring record's origin and ingest stamp (src/source/record-meta.ts). */
+  recordMeta: SharedArrayBuffer;
 }
 
 export interface SinkOutcome {

@@ -11,9 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MessageQueue } from 'msgmux/native';
 import { controlCall } from '../../src/control-client';
 import type { DaemonStats } from '../../src/daemon/daemon';
+import { unlinkBusQueues } from '../../src/daemon/bus-queue';
 
 export const ROOT = path.join(__dirname, '..', '..', '..');
 export const BIN = path.join(ROOT, 'bin', 'msgmux');
@@ -131,16 +131,10 @@ async function readySink(proc: Proc): Promise<Proc & { result(): Promise<{ recei
   };
 }
 
-/** Kills whatever is still running and removes the queues; safe to call twice. */
+/** Kills whatever is still running and removes the queues (a bus queue's packed queue too); safe to call twice. */
 export function cleanup(procs: Proc[], queues: string[]): void {
   for (const proc of procs) if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill('SIGKILL');
-  for (const queue of queues) {
-    try {
-      MessageQueue.unlink(queue);
-    } catch {
-      // already gone
-    }
-  }
+  for (const queue of queues) unlinkBusQueues(queue);
 }
 
 /** Publishes `lines` through the real CLI (`msgmux pub`, one message per stdin line). */

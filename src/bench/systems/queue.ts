@@ -4,22 +4,17 @@
  * raise fs.mqueue.msg_max (root), and unlinked however the run ends; how
  * either broker is started on it, and the plain C clients both serve.
  */
-import { MessageQueue } from '../../native';
 import { Child } from '../child';
 import { onCleanup } from '../cleanup';
+import { unlinkBusQueues } from '../../daemon/bus-queue';
 import { readMsgMax, withMsgMaxAtLeast } from '../msg-max';
 import type { Broker, Group } from '../system';
 
 export const QUEUE_DEPTH = 256;
 
+/** Unlinks the queue, and the packed queue a msgmux daemon makes beside it, however the run ends. */
 export function unlinkOnCleanup(queue: string): () => void {
-  return onCleanup(() => {
-    try {
-      MessageQueue.unlink(queue);
-    } catch {
-      // never created, or already gone
-    }
-  });
+  return onCleanup(() => unlinkBusQueues(queue));
 }
 
 /** Runs `create` (which creates the queue) with msg_max raised for it when possible; resolves with the depth it could ask for. */

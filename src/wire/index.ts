@@ -1,0 +1,3 @@
+export * from './frame';
+export * from './header';
+export * from './packed';
