@@ -14,6 +14,8 @@
  * feed the ring through this same writer; with any of them, ingest polls
  * every descriptor and takes from whichever is ready.
  */
+// The daemon's ring may be in shared memory (config shm): its waits are then futex(2).
+import '../shm/futex-waits';
 import { MessageQueue } from '../native';
 import { Ring } from '../ring';
 import { align8 } from '../ring/layout';

@@ -191,6 +191,9 @@ export class ShmRing {
     if (entry === undefined) return false;
     this.granted.delete(readerSlot);
     const at = slotByteOf(readerSlot);
+    // A reader still running learns it was let go (its reads throw READER_RECLAIMED); the
+    // states it set itself (closed, evicted) are left as they are.
+    if (reason === 'released') Atomics.compareExchange(new Int32Array(this.buffer), slotBase(readerSlot) + Slot.STATE, SlotState.ACTIVE, SlotState.FREE);
     binding.remap(this.buffer, at, this.fd, at, binding.PAGE_SIZE, true); // the ring's own page: a reserved slot
     this.ring.signalWriter();
     if (entry.watch !== null && !watchFired) binding.unwatch(entry.watch);

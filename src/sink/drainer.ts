@@ -9,6 +9,8 @@
  * as loss. A configured sink that is absent keeps draining and counts what it
  * could not deliver, so it never stalls the bus; it reconnects when it can.
  */
+// The daemon's ring may be in shared memory (config shm): its waits are then futex(2).
+import '../shm/futex-waits';
 import { ErrorCode, hasCode, MsgmuxError } from '../errors';
 import { Ring, type RecordBatch, type RingReader } from '../ring';
 import { align8 } from '../ring/layout';
