@@ -65,7 +65,7 @@ export class Subscriber implements AsyncIterable<Uint8Array> {
   static connect(options?: SubscriberOptions & { transport?: 'socket' }): Promise<Subscriber>;
   static async connect(options: (SubscriberOptions | ShmSubscriberOptions) & { transport?: 'socket' | 'shm' } = {}): Promise<Subscriber | ShmSubscriber> {
     if (options.transport === 'shm') return ShmSubscriber.connect(options);
-    return Subscriber.connectSocket(options as SubscriberOptions);
+    return Subscriber.connectSocket(options);
   }
 
   private static async connectSocket(options: SubscriberOptions): Promise<Subscriber> {
