@@ -18,6 +18,9 @@
  *   }
  *
  * Everything here mirrors src/ring/layout.ts (a test compares the values).
+ * The reader owns its slot's page, but only its cursor and sleep flag there
+ * matter to the writer: the slot's state, policy and budget that the writer
+ * acts on are in the slot's guard, on the owner's pages, read-only here.
  * A record is [length i32][record number i32][payload][pad to 8]; a length
  * of -1 marks the unused end of the data area. Positions are byte sequences
  * that grow forever modulo 2^32. This reader is for the `block` and `evict`
@@ -40,7 +43,7 @@
 #include <unistd.h>
 
 #define MSGMUX_RING_MAGIC 0x6d787231 /* "mxr1" */
-#define MSGMUX_RING_VERSION 1
+#define MSGMUX_RING_VERSION 2
 #define MSGMUX_HEADER_BYTES 512
 #define MSGMUX_SLOT_BYTES 64
 #define MSGMUX_RECORD_HEADER_BYTES 8
@@ -55,6 +58,7 @@
 #define MSGMUX_H_PROCESS_SLOT_FIRST 7
 #define MSGMUX_H_PROCESS_SLOT_STRIDE 8
 #define MSGMUX_H_PROCESS_SLOT_COUNT 9
+#define MSGMUX_H_PROCESS_GUARD_FIRST 10
 #define MSGMUX_H_WRITE_CURSOR 16
 #define MSGMUX_H_TAIL 17
 #define MSGMUX_H_WRITER_WAITING 33
@@ -67,6 +71,8 @@
 #define MSGMUX_S_POLICY 2
 #define MSGMUX_S_SLEEPS 5
 #define MSGMUX_S_DELIVERED_F64_BYTE 32
+/* A process slot's guard (on the owner's pages, read-only here): the writer's word for the slot's state. */
+#define MSGMUX_GUARD_STATE 1
 
 #define MSGMUX_STATE_ACTIVE 1
 #define MSGMUX_STATE_EVICTED 2
@@ -74,6 +80,7 @@
 struct msgmux_ring {
   const volatile int32_t *h;  /* the header (read-only) */
   volatile int32_t *slot;     /* this reader's slot (its own page, read-write) */
+  const volatile int32_t *guard; /* the writer's record of this slot (read-only): evicted or taken back shows here */
   const uint8_t *data;
   uint8_t *base;
   size_t size;
@@ -98,12 +105,12 @@ static inline int32_t msgmux_seq_diff(uint32_t a, uint32_t b) { return (int32_t)
 static inline int msgmux_ring_check(const volatile int32_t *h, size_t file_size, size_t page) {
   uint32_t capacity = (uint32_t)h[MSGMUX_H_CAPACITY];
   int32_t first = h[MSGMUX_H_PROCESS_SLOT_FIRST], stride = h[MSGMUX_H_PROCESS_SLOT_STRIDE], count = h[MSGMUX_H_PROCESS_SLOT_COUNT];
-  int32_t max_readers = h[MSGMUX_H_MAX_READERS];
+  int32_t max_readers = h[MSGMUX_H_MAX_READERS], guard_first = h[MSGMUX_H_PROCESS_GUARD_FIRST];
   size_t data_offset = MSGMUX_HEADER_BYTES + (size_t)max_readers * MSGMUX_SLOT_BYTES;
   int ok = MSGMUX_LOAD(&h[MSGMUX_H_MAGIC]) == MSGMUX_RING_MAGIC && h[MSGMUX_H_VERSION] == MSGMUX_RING_VERSION &&
            capacity >= 1024 && (capacity & (capacity - 1)) == 0 && count >= 1 && first >= 0 &&
            (size_t)stride * MSGMUX_SLOT_BYTES == page && (MSGMUX_HEADER_BYTES + (size_t)first * MSGMUX_SLOT_BYTES) % page == 0 &&
-           max_readers == first + count * stride && (size_t)h[MSGMUX_H_DATA_OFFSET] == data_offset &&
+           guard_first >= 0 && guard_first + count <= first && max_readers == first + count * stride && (size_t)h[MSGMUX_H_DATA_OFFSET] == data_offset &&
            file_size >= data_offset + capacity;
   if (!ok) errno = EPROTO;
   return ok ? 0 : -1;
@@ -131,6 +138,7 @@ static inline int msgmux_ring_map(struct msgmux_ring *r, const char *ring_name, 
     if (slot_fd < 0) goto fail;
     if (mmap(r->base + at, page, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, slot_fd, 0) == MAP_FAILED) goto fail;
     r->slot = (volatile int32_t *)(r->base + at);
+    r->guard = (const volatile int32_t *)(r->base + MSGMUX_HEADER_BYTES + (size_t)(r->h[MSGMUX_H_PROCESS_GUARD_FIRST] + k) * MSGMUX_SLOT_BYTES);
   }
   r->capacity = (uint32_t)r->h[MSGMUX_H_CAPACITY];
   r->mask = r->capacity - 1;
@@ -182,7 +190,7 @@ static inline int msgmux_ring_lapped(const struct msgmux_ring *r, uint32_t start
  */
 static inline int msgmux_ring_next(struct msgmux_ring *r, struct msgmux_record *rec, long timeout_ms) {
   for (int slept = 0;; slept = 1) {
-    if (MSGMUX_LOAD(&r->slot[MSGMUX_S_STATE]) != MSGMUX_STATE_ACTIVE) return -1;
+    if (MSGMUX_LOAD(&r->guard[MSGMUX_GUARD_STATE]) != MSGMUX_STATE_ACTIVE || MSGMUX_LOAD(&r->slot[MSGMUX_S_STATE]) != MSGMUX_STATE_ACTIVE) return -1;
     uint32_t published = (uint32_t)MSGMUX_LOAD(&r->h[MSGMUX_H_WRITE_CURSOR]);
     while (r->cursor != published) {
       uint32_t pos = r->cursor & r->mask;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { HEADER_BYTES, Header, MAGIC, PAD, RECORD_HEADER_BYTES, SLOT_BYTES, Slot, SlotState, VERSION } from '../src/ring/layout';
+import { GUARD_STATE, HEADER_BYTES, Header, MAGIC, PAD, RECORD_HEADER_BYTES, SLOT_BYTES, Slot, SlotState, VERSION } from '../src/ring/layout';
 import { ShmRing } from '../src/shm';
 import { ROOT } from './helpers/daemon';
 import { removeShmFiles, uniqueShmName } from './helpers/shm';
@@ -34,10 +34,11 @@ test('msgmux_ring.h holds the layout of src/ring/layout.ts', () => {
   assert.equal(value('MSGMUX_PAD'), PAD);
   for (const [key, word] of Object.entries(Header)) if (defines.has(`MSGMUX_H_${key}`)) assert.equal(value(`MSGMUX_H_${key}`), word, key);
   for (const [key, word] of Object.entries(Slot)) if (defines.has(`MSGMUX_S_${key}`)) assert.equal(value(`MSGMUX_S_${key}`), word, key);
+  assert.equal(value('MSGMUX_GUARD_STATE'), GUARD_STATE);
   assert.equal(value('MSGMUX_STATE_ACTIVE'), SlotState.ACTIVE);
   assert.equal(value('MSGMUX_STATE_EVICTED'), SlotState.EVICTED);
   const named = [...defines.keys()].filter((k) => /^MSGMUX_[HS]_/.test(k)).length;
-  assert.ok(named >= 15, `the header and slot words the reader uses are all compared (${named})`);
+  assert.ok(named >= 16, `the header and slot words the reader uses are all compared (${named})`);
 });
 
 test('a reader process in C gets every record a Node writer writes, in order, across many wraps', async (t) => {
