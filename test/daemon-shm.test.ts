@@ -85,10 +85,10 @@ test('a process of a foreign uid can neither open the ring nor get a slot', asyn
   const ring = ringName(t);
   await setup.startDaemon(['--shm', ring]);
   const { stdout } = await promisify(execFile)('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, ATTACH, 'foreign', setup.control, ring]);
-  assert.deepEqual(JSON.parse(stdout), { open: 'EACCES', attach: ErrorCode.NOT_PERMITTED });
+  assert.deepEqual(JSON.parse(stdout), { open: 'EACCES', attach: ErrorCode.NOT_ALLOWED });
   const stats = await daemonStats(setup.control);
   assert.deepEqual(stats.shm?.readers, []);
-  assert.equal(stats.control.refusals[ErrorCode.NOT_PERMITTED], 1);
+  assert.equal(stats.control.refusals[ErrorCode.NOT_ALLOWED], 1);
 });
 
 test('attach to a daemon without shm is refused with ERR_MSGMUX_NO_SHM', async (t) => {
