@@ -80,7 +80,8 @@ class SinkDrainer {
         this.probeWhenDue();
         continue;
       }
-      if (!this.entry.reachable) {
+      // Found absent while idle (by a probe): hold the batch, as a failed send does, when no other sink has it.
+      if (!this.entry.reachable && !this.holdUntilBack()) {
         const count = batch.count;
         this.reader.release();
         this.entry.count(0, 0, count);
