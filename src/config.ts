@@ -17,6 +17,7 @@
  * replaces the file's value.
  */
 import { readFileSync } from 'node:fs';
+import { checkShmName } from './shm/layout';
 import { socketAddressProblem } from './address';
 import { DEFAULT_CONTROL, DEFAULT_MAX_MESSAGE, DEFAULT_QUEUE } from './defaults';
 import { ErrorCode, MsgmuxError } from './errors';
@@ -58,6 +59,8 @@ export interface DaemonConfig {
   /** Also ingest `<queue>.packed`, where publishers put several messages per queue message (src/wire/packed.ts). */
   packing: boolean;
   sinks: SinkSpec[];
+  /** The ring in a shared-memory file that reader processes attach to; null: the ring is private to the daemon. */
+  shm: ShmConfig | null;
   // ---- operations ----
   /** The Prometheus listener, `HOST:PORT` (a bare port means loopback); null: no listener. */
   metrics: string | null;
@@ -68,12 +71,28 @@ export interface DaemonConfig {
   nats: NatsConfig | null;
 }
 
+/** The `shm` block: where the ring's file is, who may read it (its owner, group and mode are the access control). */
+export interface ShmConfig {
+  /** POSIX shared-memory name, "/something" (the file /dev/shm/something). */
+  name: string;
+  /** The ring file's mode: readers need read permission (default 0640). */
+  mode: number;
+  /** The ring file's owner uid and group gid (default: the daemon's). */
+  owner?: number;
+  group?: number;
+  /** Reader slots for attached processes (default 16). */
+  readers: number;
+}
+
 /** A sink as written in a file or given as a flag: only the path is required. */
 export type SinkInput = Pick<SinkSpec, 'path'> & Partial<Omit<SinkSpec, 'path'>>;
-export type ConfigInput = Partial<Omit<DaemonConfig, 'sinks' | 'multicast' | 'nats'>> & {
+/** The `shm` block as written: `enabled` defaults to true, `name` is required while enabled. */
+export type ShmInput = Partial<ShmConfig> & { enabled?: boolean };
+export type ConfigInput = Partial<Omit<DaemonConfig, 'sinks' | 'multicast' | 'nats' | 'shm'>> & {
   sinks?: SinkInput[];
   multicast?: Partial<MulticastConfig>;
   nats?: Partial<NatsConfig> | null;
+  shm?: ShmInput;
 };
 
 export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze({
@@ -94,11 +113,15 @@ export const DEFAULT_CONFIG: Readonly<DaemonConfig> = Object.freeze({
   logLevel: 'info',
   packing: true,
   sinks: [],
+  shm: null,
   // ---- operations ----
   metrics: null,
   multicast: { ttl: 1, interface: '0.0.0.0', loopback: true, sources: [] },
   nats: null,
 });
+
+export const DEFAULT_SHM_MODE = 0o640;
+export const DEFAULT_SHM_READERS = 16;
 
 /**
  * Bytes the ring spends on each record besides its payload (length word,
@@ -201,7 +224,7 @@ const MS_MAX = 24 * 3600 * 1000;
 
 const boolean: Check<boolean> = (v) => (typeof v === 'boolean' ? v : { problem: `must be true or false (got ${shown(v)})` });
 
-const TOP_LEVEL: { [K in keyof Omit<DaemonConfig, 'sinks'>]: Check<Required<ConfigInput>[K]> } = {
+const TOP_LEVEL: { [K in keyof Omit<DaemonConfig, 'sinks' | 'shm'>]: Check<Required<ConfigInput>[K]> } = {
   queue: queueName,
   queueDepth: integer(1, HARD_MSGMAX),
   maxMessage: size(1, HARD_MSGSIZEMAX),
@@ -232,6 +255,24 @@ const SINK_FIELDS: { [K in keyof SinkSpec]: Check<SinkSpec[K]> } = {
   multicast: checkMulticastSend as Check<SinkSpec['multicast']>,
   framing: oneOf(SINK_FRAMINGS),
   header: boolean,
+};
+
+const shmName = text((s) => {
+  try {
+    checkShmName(s);
+    return null;
+  } catch {
+    return 'must be "/" followed by 1 to 200 characters without "/"';
+  }
+});
+
+const SHM_FIELDS: { [K in keyof Required<ShmInput>]: Check<Required<ShmInput>[K]> } = {
+  enabled: boolean,
+  name: shmName,
+  mode: fileMode,
+  owner: integer(0, 0xfffffffe),
+  group: integer(0, 0xfffffffe),
+  readers: integer(1, 1024),
 };
 
 /** Where values come from, for naming them: `config.sinks[2].policy` or `--queue-depth`. */
@@ -290,16 +331,48 @@ function checkSinks(raw: unknown, source: Source, issues: string[]): SinkInput[]
   return sinks;
 }
 
-function checkSource(raw: unknown, source: Source, issues: string[]): { fields: ConfigInput; sinks: SinkInput[] } {
+/** The `shm` block (a file's object, or `--shm NAME` as { name }); each problem names its field. */
+function checkShm(raw: unknown, source: Source, issues: string[]): ShmInput | undefined {
+  if (raw === undefined) return undefined;
+  const where = source === 'flags' ? '--shm' : 'config.shm';
+  const nameOf = (k: string) => (source === 'flags' ? '--shm' : `config.shm.${k}`);
+  return checkFields<ShmInput>(raw, SHM_FIELDS, where, nameOf, issues);
+}
+
+interface Checked {
+  fields: ConfigInput;
+  sinks: SinkInput[];
+  shm?: ShmInput;
+}
+
+function checkSource(raw: unknown, source: Source, issues: string[]): Checked {
   const isObject = typeof raw === 'object' && raw !== null && !Array.isArray(raw);
-  const { sinks, ...rest } = isObject ? (raw as Record<string, unknown>) : {};
-  const fields = checkFields<Required<Omit<ConfigInput, 'sinks'>>>(isObject ? rest : raw, TOP_LEVEL, source, (k) => fieldName(source, k), issues);
-  return { fields, sinks: checkSinks(sinks, source, issues) };
+  const { sinks, shm, ...rest } = isObject ? (raw as Record<string, unknown>) : {};
+  const fields = checkFields<Required<Omit<ConfigInput, 'sinks' | 'shm'>>>(isObject ? rest : raw, TOP_LEVEL, source, (k) => fieldName(source, k), issues);
+  return { fields, sinks: checkSinks(sinks, source, issues), shm: checkShm(shm, source, issues) };
+}
+
+/** The merged `shm` input resolved: null when absent or disabled, otherwise with its defaults. */
+function finishShm(input: ShmInput | undefined, issues: string[]): ShmConfig | null {
+  if (input === undefined || input.enabled === false) return null;
+  const { enabled: _enabled, name, ...rest } = input;
+  if (name === undefined) {
+    issues.push('config.shm.name is required while shm is enabled (e.g. "/msgmux-ring"), or set config.shm.enabled to false');
+    return null;
+  }
+  return { mode: DEFAULT_SHM_MODE, readers: DEFAULT_SHM_READERS, ...rest, name };
 }
 
 /** Cross-field rules and defaults, once every source is merged. */
-function finish(fields: ConfigInput, sinks: SinkInput[], issues: string[]): DaemonConfig {
-  const config: DaemonConfig = { ...DEFAULT_CONFIG, ...fields, sinks: [], ...finishNetwork(fields, sinks.filter((s) => s.kind === 'multicast').map((s) => s.path), issues) };
+function finish(fields: ConfigInput, sinks: SinkInput[], shm: ShmInput | undefined, issues: string[]): DaemonConfig {
+  const { shm: _shm, ...plain } = fields;
+  const config: DaemonConfig = {
+    ...DEFAULT_CONFIG,
+    ...plain,
+    sinks: [],
+    shm: finishShm(shm, issues),
+    ...finishNetwork(fields, sinks.filter((s) => s.kind === 'multicast').map((s) => s.path), issues),
+  };
   const needed = minRingSize(config.maxMessage);
   if (config.ringSize < needed) {
     issues.push(
@@ -358,8 +431,8 @@ export function loadConfigFile(file: string): unknown {
 /** Validates a parsed config object (from a file) and fills in defaults. */
 export function validateConfig(raw: unknown): DaemonConfig {
   const issues: string[] = [];
-  const { fields, sinks } = checkSource(raw, 'config', issues);
-  const config = finish(fields, sinks, issues);
+  const { fields, sinks, shm } = checkSource(raw, 'config', issues);
+  const config = finish(fields, sinks, shm, issues);
   throwIfAny(issues, 'invalid configuration');
   return config;
 }
@@ -368,9 +441,11 @@ export function validateConfig(raw: unknown): DaemonConfig {
 export function resolveConfig(options: { file?: string; flags?: ConfigInput }): DaemonConfig {
   const { file, flags = {} } = options;
   const issues: string[] = [];
-  const fromFile = file !== undefined ? checkSource(loadConfigFile(file), 'config', issues) : { fields: {}, sinks: [] };
+  const fromFile: Checked = file !== undefined ? checkSource(loadConfigFile(file), 'config', issues) : { fields: {}, sinks: [] };
   const fromFlags = checkSource(flags, 'flags', issues);
-  const config = finish(mergeNetworkFields(fromFile.fields, fromFlags.fields), [...fromFile.sinks, ...fromFlags.sinks], issues);
+  // `--shm NAME` turns the file's block on with that name; its other fields stay.
+  const shm = fromFile.shm === undefined && fromFlags.shm === undefined ? undefined : { ...fromFile.shm, ...fromFlags.shm };
+  const config = finish(mergeNetworkFields(fromFile.fields, fromFlags.fields), [...fromFile.sinks, ...fromFlags.sinks], shm, issues);
   throwIfAny(issues, file !== undefined ? `invalid configuration (${file} and flags)` : 'invalid flags');
   return config;
 }

@@ -15,6 +15,8 @@
  * | `{"op":"subscribe","path":P,"header":true}`                 | … each message after its 12-byte header  |
  * | `{"op":"unsubscribe","path":P}`                             | remove the sink at P                     |
  * | `{"op":"stats"}`                                            | counters for the daemon and each sink    |
+ * | `{"op":"attach"}`                                           | a reader slot in the shared-memory ring  |
+ * | `{"op":"attach","policy":"drop","start":"earliest"}`        | … with a policy (and evictAfterMs) and where to start, `latest` (default) or `earliest` |
  *
  * A path is a filesystem socket (`/…`, at most 107 bytes: sun_path holds 108
  * with its NUL) or an abstract name (`@name` or a leading NUL, at most 107
@@ -33,6 +35,9 @@
  * | `ERR_MSGMUX_SINK_LIMIT`        | (daemon) maxSinks sinks are already registered              |
  * | `ERR_MSGMUX_UNREACHABLE`       | (daemon) nothing listens at the path (ENOENT, ECONNREFUSED) |
  * | `ERR_MSGMUX_NOT_SUBSCRIBED`    | (daemon) unsubscribe of a path that is not a sink           |
+ * | `ERR_MSGMUX_NO_SHM`            | (daemon) attach, but the ring is not in shared memory       |
+ * | `ERR_MSGMUX_NOT_ALLOWED`       | (daemon) attach (or subscribe) from a uid that is not admitted |
+ * | `ERR_MSGMUX_SHM_SLOTS`         | (daemon) attach, but every process slot is taken            |
  *
  * API:
  *   parseControlRequest(datagram: Uint8Array): ControlRequest      throws MsgmuxError (codes above)
@@ -55,12 +60,18 @@ export const CONTROL_ERROR = Object.freeze({
   SINK_LIMIT: ErrorCode.SINK_LIMIT,
   UNREACHABLE: ErrorCode.UNREACHABLE,
   NOT_SUBSCRIBED: ErrorCode.NOT_SUBSCRIBED,
+  NO_SHM: ErrorCode.NO_SHM,
+  NOT_ALLOWED: ErrorCode.NOT_ALLOWED,
+  SHM_SLOTS: ErrorCode.SHM_SLOTS,
 });
+
+export const ATTACH_STARTS = ['latest', 'earliest'] as const;
 
 export type ControlRequest =
   | { op: 'subscribe'; path: string; policy?: SinkPolicy; evictAfterMs?: number; framing?: SinkFraming; header?: boolean }
   | { op: 'unsubscribe'; path: string }
-  | { op: 'stats' };
+  | { op: 'stats' }
+  | { op: 'attach'; policy?: SinkPolicy; evictAfterMs?: number; start?: (typeof ATTACH_STARTS)[number] };
 
 export type ControlReply =
   | ({ ok: true } & Record<string, unknown>)
@@ -73,6 +84,7 @@ const OP_FIELDS: Record<ControlRequest['op'], readonly string[]> = {
   subscribe: ['path', 'policy', 'evictAfterMs', 'framing', 'header'],
   unsubscribe: ['path'],
   stats: [],
+  attach: ['policy', 'evictAfterMs', 'start'],
 };
 
 const fail = (code: string, message: string): never => {
@@ -117,7 +129,7 @@ function parseJsonRequest(text: string): ControlRequest {
   if (!('op' in fields)) fail(CONTROL_ERROR.BAD_REQUEST, 'request has no "op"');
   const op = fields.op;
   if (typeof op !== 'string' || !Object.hasOwn(OP_FIELDS, op)) {
-    fail(CONTROL_ERROR.UNKNOWN_OP, `unknown op ${JSON.stringify(op)}; expected subscribe, unsubscribe or stats`);
+    fail(CONTROL_ERROR.UNKNOWN_OP, `unknown op ${JSON.stringify(op)}; expected subscribe, unsubscribe, stats or attach`);
   }
   const allowed = OP_FIELDS[op as ControlRequest['op']];
   const extra = Object.keys(fields).filter((k) => k !== 'op' && !allowed.includes(k));
@@ -125,37 +137,57 @@ function parseJsonRequest(text: string): ControlRequest {
     fail(CONTROL_ERROR.BAD_REQUEST, `"${op}" does not take ${extra.map((k) => JSON.stringify(k)).join(', ')}`);
   }
   if (op === 'stats') return { op };
+  if (op === 'attach') {
+    const request: ControlRequest = { op, ...readerFields(fields) };
+    if (fields.start !== undefined) {
+      if (!(ATTACH_STARTS as readonly unknown[]).includes(fields.start)) {
+        fail(CONTROL_ERROR.BAD_REQUEST, `"start" must be one of ${ATTACH_STARTS.join(', ')} (got ${JSON.stringify(fields.start)})`);
+      }
+      request.start = fields.start as (typeof ATTACH_STARTS)[number];
+    }
+    return request;
+  }
   const path = checkedPath(fields.path);
   if (op === 'unsubscribe') return { op, path };
+  return { op: 'subscribe', path, ...readerFields(fields), ...deliveryFields(fields) };
+}
 
-  const request: ControlRequest = { op: 'subscribe', path };
+/** `policy` and `evictAfterMs`, as subscribe and attach take them. */
+function readerFields(fields: Record<string, unknown>): { policy?: SinkPolicy; evictAfterMs?: number } {
+  const out: { policy?: SinkPolicy; evictAfterMs?: number } = {};
   if (fields.policy !== undefined) {
     if (typeof fields.policy !== 'string' || !POLICIES.includes(fields.policy)) {
       fail(CONTROL_ERROR.BAD_REQUEST, `"policy" must be one of ${POLICIES.join(', ')} (got ${JSON.stringify(fields.policy)})`);
     }
-    request.policy = fields.policy as SinkPolicy;
+    out.policy = fields.policy as SinkPolicy;
   }
   if (fields.evictAfterMs !== undefined) {
     const ms = fields.evictAfterMs;
     if (!Number.isSafeInteger(ms) || (ms as number) < 1) {
       fail(CONTROL_ERROR.BAD_REQUEST, `"evictAfterMs" must be a positive integer (got ${JSON.stringify(ms)})`);
     }
-    if (request.policy !== undefined && request.policy !== 'evict') {
-      fail(CONTROL_ERROR.BAD_REQUEST, `"evictAfterMs" only applies to policy "evict" (got policy "${request.policy}")`);
+    if (out.policy !== undefined && out.policy !== 'evict') {
+      fail(CONTROL_ERROR.BAD_REQUEST, `"evictAfterMs" only applies to policy "evict" (got policy "${out.policy}")`);
     }
-    request.evictAfterMs = ms as number;
+    out.evictAfterMs = ms as number;
   }
+  return out;
+}
+
+/** `framing` and `header`, as subscribe takes them. */
+function deliveryFields(fields: Record<string, unknown>): { framing?: SinkFraming; header?: boolean } {
+  const out: { framing?: SinkFraming; header?: boolean } = {};
   if (fields.framing !== undefined) {
     if (typeof fields.framing !== 'string' || !FRAMINGS.includes(fields.framing)) {
       fail(CONTROL_ERROR.BAD_REQUEST, `"framing" must be one of ${FRAMINGS.join(', ')} (got ${JSON.stringify(fields.framing)})`);
     }
-    request.framing = fields.framing as SinkFraming;
+    out.framing = fields.framing as SinkFraming;
   }
   if (fields.header !== undefined) {
     if (typeof fields.header !== 'boolean') fail(CONTROL_ERROR.BAD_REQUEST, `"header" must be true or false (got ${JSON.stringify(fields.header)})`);
-    request.header = fields.header as boolean;
+    out.header = fields.header as boolean;
   }
-  return request;
+  return out;
 }
 
 /** Parses one control datagram; throws MsgmuxError with a code from CONTROL_ERROR. */

@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   ERR_MSGMUX_SHM_NAME: 'a shared-memory ring name that is not "/" followed by 1 to 200 characters without "/"',
   ERR_MSGMUX_SHM_INVALID: 'a shared-memory file that does not hold a ring this version can read, or a slot that is not the reader\'s',
   ERR_MSGMUX_SHM_SLOTS: 'every process slot of a shared-memory ring is taken',
+  ERR_MSGMUX_SHM_EXISTS: "the daemon's shared-memory ring file exists already: another daemon uses it, or a crashed one left it",
+  ERR_MSGMUX_NO_SHM: 'attach asked of a daemon whose ring is not in shared memory (it runs without shm)',
   // The native binding
   ERR_MSGMUX_NATIVE_MISSING: 'the native addon is not built; run npm install',
   ERR_MSGMUX_ADDRESS_TOO_LONG: 'a socket address longer than sun_path allows',

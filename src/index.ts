@@ -11,4 +11,4 @@ export type { ControlReply } from './control-protocol';
 export type { DaemonStats } from './daemon/daemon';
 export type { SinkStats } from './sink/registry';
 export type { SinkPolicy } from './sink/spec';
-export { ShmRing, openShmReader, type GrantRequest, type OpenedShmReader, type ReleaseReason, type ShmGrant, type ShmRingOptions } from './shm';
+export { ShmRing, ShmSubscriber, openShmReader, type ShmSubscriberOptions, type GrantRequest, type OpenedShmReader, type ReleaseReason, type ShmGrant, type ShmRingOptions } from './shm';

@@ -25,6 +25,7 @@ import { MessageBatch } from './message-batch';
 import { MsgmuxError } from './errors';
 import type { SinkFraming, SinkPolicy } from './sink/spec';
 import { IN_FLIGHT, STOP, type SubscriberEvent, type SubscriberTask } from './subscriber-protocol';
+import { ShmSubscriber, type ShmSubscriberOptions } from './shm/shm-subscriber';
 
 export interface SubscriberOptions {
   /** The daemon's control socket (default `@msgmux/control`). */
@@ -73,7 +74,15 @@ export class Subscriber implements AsyncIterable<Uint8Array> {
     });
   }
 
-  static async connect(options: SubscriberOptions = {}): Promise<Subscriber> {
+  /** `transport: 'shm'`: read the daemon's ring in shared memory (src/shm/shm-subscriber.ts) instead of a socket. */
+  static connect(options: ShmSubscriberOptions & { transport: 'shm' }): Promise<ShmSubscriber>;
+  static connect(options?: SubscriberOptions & { transport?: 'socket' }): Promise<Subscriber>;
+  static async connect(options: (SubscriberOptions | ShmSubscriberOptions) & { transport?: 'socket' | 'shm' } = {}): Promise<Subscriber | ShmSubscriber> {
+    if (options.transport === 'shm') return ShmSubscriber.connect(options);
+    return Subscriber.connectSocket(options);
+  }
+
+  private static async connectSocket(options: SubscriberOptions): Promise<Subscriber> {
     const control = options.control ?? DEFAULT_CONTROL;
     const name = options.name ?? uniqueAbstractName('sub');
     const flags = new Int32Array(new SharedArrayBuffer(8));

@@ -96,3 +96,12 @@ test('help: overall, per command, and --help on each command', () => {
   assert.deepEqual(parseCommandLine(['help', 'pub']), { command: 'help', text: usage('pub') });
   assert.match(usage('start'), /--mq-sink NAME/);
 });
+
+test('start --shm NAME is the config shm block, named --shm when bad; sub --shm reads through shared memory', () => {
+  const parsed = parseCommandLine(['start', '--shm', '/ring']) as { flags: object };
+  assert.deepEqual(resolveConfig({ flags: parsed.flags }).shm, { name: '/ring', mode: 0o640, readers: 16 });
+  const bad = parseCommandLine(['start', '--shm', 'ring']) as { flags: object };
+  assert.throws(() => resolveConfig({ flags: bad.flags }), /--shm must be "\/" followed by/);
+  assert.deepEqual(parseCommandLine(['sub', '--shm', '--count', '2']), { command: 'sub', transport: 'shm', control: '@msgmux/control', count: 2, format: 'text' });
+  usageError(['sub', '--shm', '--name', '@me'], '--name names a socket');
+});

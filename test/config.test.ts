@@ -154,3 +154,23 @@ test('parseSize', () => {
   assert.equal(parseSize(-1), null);
   assert.equal(parseSize(1.5), null);
 });
+
+test('shm: the block is validated field by field, defaults filled, --shm turns it on over the file', () => {
+  assert.equal(validateConfig({}).shm, null);
+  assert.deepEqual(validateConfig({ shm: { name: '/ring' } }).shm, { name: '/ring', mode: 0o640, readers: 16 });
+  assert.deepEqual(validateConfig({ shm: { name: '/ring', mode: '0660', owner: 0, group: 5, readers: 4 } }).shm, { name: '/ring', mode: 0o660, owner: 0, group: 5, readers: 4 });
+  assert.equal(validateConfig({ shm: { enabled: false } }).shm, null);
+  invalid(
+    () => validateConfig({ shm: { name: 'ring', mode: 'rw', readers: 0, owner: -1, colour: 'red' } }),
+    'config.shm.name must be "/" followed by 1 to 200 characters without "/" (got "ring")',
+    'config.shm.mode must be a permission mode',
+    'config.shm.readers must be an integer from 1 to 1024 (got 0)',
+    'config.shm.owner must be an integer',
+    'config.shm has unknown key "colour"',
+  );
+  invalid(() => validateConfig({ shm: { mode: '0600' } }), 'config.shm.name is required while shm is enabled');
+  invalid(() => validateConfig({ shm: '/ring' }), 'config.shm must be an object (got "/ring")');
+  invalid(() => resolveConfig({ flags: { shm: { enabled: true, name: 'nope/x' } } }), '--shm must be "/" followed by');
+  const file = configFile({ shm: { enabled: false, name: '/old', mode: '0600' } });
+  assert.deepEqual(resolveConfig({ file, flags: { shm: { enabled: true, name: '/new' } } }).shm, { name: '/new', mode: 0o600, readers: 16 });
+});

@@ -136,10 +136,15 @@ const CODES: ReadonlySet<string> = new Set(Object.keys(ERROR_CODES));
 /** Throws unless `request` is one the daemon can act on. */
 function assertWellFormed(request: ControlRequest): void {
   const keys = Object.keys(request);
-  const allowed = { subscribe: ['op', 'path', 'policy', 'evictAfterMs'], unsubscribe: ['op', 'path'], stats: ['op'] }[request.op];
+  const allowed = { subscribe: ['op', 'path', 'policy', 'evictAfterMs'], unsubscribe: ['op', 'path'], stats: ['op'], attach: ['op', 'policy', 'evictAfterMs', 'start'] }[request.op];
   assert.ok(allowed, `a known op, got ${JSON.stringify(request)}`);
   assert.ok(keys.every((k) => allowed.includes(k)), `only ${allowed.join(', ')}: ${JSON.stringify(request)}`);
   if (request.op === 'stats') return;
+  if (request.op === 'attach') {
+    if ('policy' in request) assert.ok((POLICIES as readonly unknown[]).includes(request.policy), `a policy: ${request.policy}`);
+    if ('start' in request) assert.ok(['latest', 'earliest'].includes(request.start!), `a start: ${request.start}`);
+    return;
+  }
   assert.equal(typeof request.path, 'string');
   assert.match(request.path, /^[/@]/, 'a path is spelled with / or @');
   assert.equal(socketAddressProblem(request.path), null, `a usable path: ${JSON.stringify(request.path)}`);

@@ -69,6 +69,29 @@ test('a reader process SIGKILLed mid-stream stops gating, and its slot is reused
   assert.equal(report?.inOrder, true);
 });
 
+test('a reader that rewrites its own slot (policy, state) cannot make itself gate the writer', async (t) => {
+  const host = newRing(t, { capacity: 1 << 12 });
+  const writer = host.ring.writer();
+  const dropper = spawnShmReader('tamper');
+  dropper.give(host.grant({ pid: dropper.child.pid!, ...self, policy: 'drop' }));
+  await dropper.printed('tampering');
+  // Its page now says "block, active" with a cursor that never moves: four rings' worth must still go in.
+  for (let n = 0; n < 4 * 64; n++) assert.equal(writer.tryWrite(numbered(n, 1)[0]), true, `write ${n} is not held back by a drop reader`);
+
+  const evictee = spawnShmReader('tamper');
+  const grant = host.grant({ pid: evictee.child.pid!, ...self, policy: 'evict', evictAfterMs: 20 });
+  evictee.give(grant);
+  await evictee.printed('tampering');
+  const reasons: string[] = [];
+  host.onRelease = (_grant, _pid, reason) => reasons.push(reason);
+  await writer.writeBatch(numbered(0, 4 * 64)); // held back until the budget runs out, then never again
+  assert.equal(host.ring.evictions, 1);
+  assert.equal(host.sweep(), 1, 'the evicted slot is swept although its page says active');
+  assert.deepEqual(reasons, ['evicted']);
+  assert.deepEqual(host.grants.map((g) => g.readerSlot), [host.grants.find((g) => g.readerSlot !== grant.readerSlot)!.readerSlot], 'only the drop reader keeps its slot');
+  for (const r of [dropper, evictee]) r.child.kill('SIGKILL');
+});
+
 test('a reader that writes into the data region dies of SIGSEGV and the ring stays intact', async (t) => {
   const host = newRing(t);
   const writer = host.ring.writer();

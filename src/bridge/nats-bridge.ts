@@ -15,6 +15,8 @@
  * - Core NATS is at most once: what was written to a server that then dies
  *   is lost. JetStream is not used.
  */
+// The daemon's ring may be in shared memory (config shm): its waits are then futex(2).
+import '../shm/futex-waits';
 import { readFileSync } from 'node:fs';
 import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection, type Subscription } from 'nats';
 import { ErrorCode, MsgmuxError } from '../errors';

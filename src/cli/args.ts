@@ -26,7 +26,7 @@ export type Command =
   | { command: 'version' }
   | { command: 'start'; configFile?: string; flags: ConfigInput }
   | { command: 'pub'; queue: string; priority: number; messages: string[] }
-  | { command: 'sub'; control: string; name?: string; policy?: SinkPolicy; count?: number; format: SubFormat }
+  | { command: 'sub'; control: string; name?: string; policy?: SinkPolicy; count?: number; format: SubFormat; transport?: 'shm' }
   | { command: 'stats'; control: string; json: boolean; watch: boolean; intervalMs: number }
   | ({ command: 'bench' } & BenchFlags);
 
@@ -54,6 +54,7 @@ Run the daemon: every message sent to the queue goes to every sink.
   --registrations-per-second N    subscribe requests per uid per second (default ${DEFAULT_CONFIG.registrationsPerSecond})
   --log-level L         fatal, error, warn, info, debug, trace or silent (default ${DEFAULT_CONFIG.logLevel})
   --no-packing          do not create or read QUEUE.packed (publishers then send one message per mq_send)
+  --shm NAME            put the ring in shared memory /dev/shm/NAME ("/NAME"): processes attach with sub --shm
 Beyond one host (see the README: joining two hosts):
   --multicast-sink G:P  send every message to multicast group G, port P (repeatable)
   --multicast-source G:P  join group G and ingest its datagrams (repeatable)
@@ -77,7 +78,8 @@ Subscribe and print every message.
   --name ADDR           socket to receive on (default: a unique abstract name)
   --policy P            block, drop or evict (default: the daemon's)
   --count N             exit after N messages
-  --format F            text, hex or json (default text)`,
+  --format F            text, hex or json (default text)
+  --shm                 read the daemon's ring in shared memory (the daemon runs with --shm) instead of a socket`,
   stats: `usage: msgmux stats [--control ADDR] [--json] [--watch [--interval SECONDS]]
 Print the daemon's counters: messages ingested, and per sink delivered, dropped and lag.
   --control ADDR        the daemon's control socket (default ${DEFAULT_CONFIG.control})
@@ -102,7 +104,7 @@ const OPTIONS = {
   start: {
     config: str, queue: str, control: str, sink: many, 'mq-sink': many,
     'ring-size': str, 'max-message': str, 'queue-depth': str, policy: str,
-    metrics: str, 'no-packing': flag,
+    metrics: str, 'no-packing': flag, shm: str,
     'queue-mode': str, 'max-sinks': str, 'allow-uid': many, 'allow-gid': many,
     'max-sinks-per-uid': str, 'registrations-per-second': str, 'log-level': str,
     // beyond one host
@@ -110,7 +112,7 @@ const OPTIONS = {
     'multicast-loopback': str, nats: str, 'nats-sink': str, 'nats-sink-policy': str, 'nats-source': str, 'nats-creds': str,
   },
   pub: { queue: str, priority: str },
-  sub: { control: str, name: str, policy: str, count: str, format: str },
+  sub: { control: str, name: str, policy: str, count: str, format: str, shm: flag },
   stats: { control: str, json: flag, watch: flag, interval: str },
   bench: BENCH_OPTIONS,
 } satisfies Record<CommandName, ParseArgsConfig['options']>;
@@ -228,6 +230,7 @@ export function parseCommandLine(argv: string[]): Command {
         metrics: o.metrics, // checked by resolveConfig, which names --metrics
         packing: o['no-packing'] === true ? false : undefined,
         ...networkFlags(command, o),
+        shm: o.shm !== undefined ? { enabled: true, name: o.shm } : undefined, // checked by resolveConfig, which names --shm
       });
       return withoutUndefined({ command, configFile: o.config, flags });
     }
@@ -241,9 +244,11 @@ export function parseCommandLine(argv: string[]): Command {
       };
     }
     case 'sub': {
-      const o = v as { control?: string; name?: string; policy?: string; count?: string; format?: string };
+      const o = v as { control?: string; name?: string; policy?: string; count?: string; format?: string; shm?: boolean };
+      if (o.shm && o.name !== undefined) usageError(command, '--name names a socket; with --shm messages come through shared memory, not a socket');
       return withoutUndefined({
         command,
+        transport: o.shm ? ('shm' as const) : undefined,
         control: o.control ?? DEFAULT_CONFIG.control,
         name: o.name,
         policy: read(command, 'policy', o.policy, choice(SINK_POLICIES), POLICY),

@@ -9,8 +9,16 @@ const FORMATS: Record<SubFormat, (message: Uint8Array) => string> = {
   json: (message) => JSON.stringify({ length: message.length, base64: Buffer.from(message).toString('base64') }),
 };
 
-export async function sub(options: { control: string; name?: string; policy?: SinkPolicy; count?: number; format: SubFormat }): Promise<number> {
-  const subscriber = await Subscriber.connect(options);
+export async function sub(options: {
+  control: string;
+  name?: string;
+  policy?: SinkPolicy;
+  count?: number;
+  format: SubFormat;
+  transport?: 'shm';
+}): Promise<number> {
+  const { transport, ...rest } = options;
+  const subscriber = transport === 'shm' ? await Subscriber.connect({ ...rest, transport }) : await Subscriber.connect(rest);
   const close = (): void => void subscriber.close();
   process.once('SIGINT', close);
   process.once('SIGTERM', close);

@@ -25,6 +25,7 @@ import type { ControlEvent, ControlTask } from './control-receiver';
 import { INGEST_READY, INGEST_STATE_NAMES, type IngestReport, type IngestTask } from './ingest';
 import { EXTRA_SINK_LINES, NetworkLegs, type NatsStats, type SourceStats } from './network-legs';
 import { SharedState } from './shared-state';
+import { ShmReaders, type ShmStats } from './shm-readers';
 import { ControlTally, type ControlCounts } from '../ops/control-tally';
 import type { ReloadPlan } from '../ops/reload';
 import { RequestGuard } from '../trust/guard';
@@ -53,6 +54,8 @@ export interface DaemonStats {
   /** Multicast groups and the NATS subject ingested beside the queue; absent when there are none. */
   sources?: SourceStats[];
   nats?: NatsStats;
+  /** The ring's shared-memory file and the processes attached to it; absent when the ring is private. */
+  shm?: ShmStats;
 }
 
 export class Daemon {
@@ -78,6 +81,7 @@ export class Daemon {
     controlReceiver: Worker,
     private readonly replies: DgramSocket,
     private readonly legs: NetworkLegs,
+    private readonly shm: ShmReaders | null,
   ) {
     this.guard = new RequestGuard(config);
     this.lossLog = setInterval(() => registry.logTooLarge(), LOSS_LOG_EVERY_MS).unref();
@@ -105,12 +109,16 @@ export class Daemon {
 
   static async start(config: DaemonConfig, log: Logger): Promise<Daemon> {
     const queue = openBusQueue(config, log);
-    const ring = Ring.create({ capacity: config.ringSize, maxReaders: config.maxSinks });
     const shared = SharedState.create(config.maxSinks + EXTRA_SINK_LINES);
+    let shm: ShmReaders | null = null;
     let legs: NetworkLegs;
+    let ring: Ring;
     try {
+      shm = config.shm ? ShmReaders.create(config.shm, config.ringSize, config.maxSinks, shared, log) : null;
+      ring = shm?.host.ring ?? Ring.create({ capacity: config.ringSize, maxReaders: config.maxSinks });
       legs = NetworkLegs.prepare(config, log, shared, ring, queue.messageSize);
     } catch (err) {
+      shm?.close();
       queue.close();
       throw err;
     }
@@ -123,6 +131,7 @@ export class Daemon {
     let daemon: Daemon | null = null;
     await legs.startBridge((err) => daemon?.onFatal(err)).catch(async (err: Error) => {
       await registry.drainAll(Date.now());
+      shm?.close();
       queue.close();
       throw err;
     });
@@ -133,6 +142,7 @@ export class Daemon {
     const [first] = (await once(controlReceiver, 'message')) as [ControlEvent];
     if (first.type === 'failed') {
       await Promise.all([registry.drainAll(Date.now()), legs.stop(Date.now())]);
+      shm?.close();
       queue.close();
       throw new MsgmuxError(first.code, `cannot listen on the control socket ${config.control}: ${first.message}`);
     }
@@ -142,14 +152,14 @@ export class Daemon {
         ring: ring.buffer, shared: shared.buffer, queue: config.queue, packedQueue: queue.packedName, messageSize: queue.messageSize, ...legs.ingestFields(),
       } satisfies IngestTask,
     });
-    daemon = new Daemon(config, log, queue, ring, shared, registry, ingest, controlReceiver, new DgramSocket({ nonBlocking: true }), legs);
+    daemon = new Daemon(config, log, queue, ring, shared, registry, ingest, controlReceiver, new DgramSocket({ nonBlocking: true }), legs, shm);
     const started = daemon;
     await started.ingestReady.catch(async (err: Error) => {
       await started.stop();
       throw err;
     });
     log.info(
-      { queue: config.queue, control: config.control, ringSize: config.ringSize, sinks: registry.size, sources: config.multicast.sources, nats: config.nats?.url },
+      { queue: config.queue, control: config.control, ringSize: config.ringSize, sinks: registry.size, sources: config.multicast.sources, nats: config.nats?.url, shm: config.shm?.name },
       'msgmux started',
     );
     return daemon;
@@ -192,6 +202,7 @@ export class Daemon {
       packing: this.queue.packedName === null ? null : packingInfo(name),
       ...(this.legs.sources().length > 0 && { sources: this.legs.sources() }),
       ...(this.config.nats && { nats: this.legs.nats() }),
+      ...(this.shm && { shm: this.shm.stats() }),
     };
   }
 
@@ -219,6 +230,7 @@ export class Daemon {
     clearInterval(this.lossLog);
     this.registry.logTooLarge();
     await this.workersExited;
+    this.shm?.close(); // the ring's threads are gone: its file can go
     this.replies.close();
     this.queue.close();
     const fields = { ingested: ingested.ingested, abandoned: ingested.abandoned, malformedPacked: ingested.malformedPacked, queueWaiting: this.queue.waitingAtClose };
@@ -282,6 +294,11 @@ export class Daemon {
       }
       case 'stats':
         return { ok: true, op: 'stats', ...this.stats() };
+      case 'attach': {
+        if (this.shm === null) throw new MsgmuxError(ErrorCode.NO_SHM, 'this daemon\'s ring is not in shared memory: start it with --shm NAME (config "shm") to attach');
+        const grant = this.shm.attach(request, cred, this.config, this.guard);
+        return { ok: true, op: 'attach', ...grant };
+      }
     }
   }
 }

@@ -16,6 +16,8 @@
  * Each record is the bare message; its origin and ingest stamp go in the
  * record table beside the ring (src/source/record-meta.ts).
  */
+// The daemon's ring may be in shared memory (config shm): its waits are then futex(2).
+import '../shm/futex-waits';
 import { MessageQueue } from '../native';
 import { Ring } from '../ring';
 import { align8 } from '../ring/layout';

@@ -59,6 +59,11 @@ export class SharedState {
     return Atomics.load(this.i32, Header.LIVE_SINKS);
   }
 
+  /** Readers that are not sink workers (attached processes) joining (+1) or leaving (-1) the live count. */
+  addLiveSinks(n: number): void {
+    if (Atomics.add(this.i32, Header.LIVE_SINKS, n) === 0 && n > 0) Atomics.notify(this.i32, Header.LIVE_SINKS);
+  }
+
   /** Ingest sleeps here while there are no live sinks (or until `timeoutMs`). */
   waitForLiveSinks(timeoutMs: number): void {
     Atomics.wait(this.i32, Header.LIVE_SINKS, 0, timeoutMs);

@@ -11,7 +11,7 @@ export interface ControlCounts {
   refusals: Record<string, number>;
 }
 
-const OPS = new Set(['subscribe', 'unsubscribe', 'stats']);
+const OPS = new Set(['subscribe', 'unsubscribe', 'stats', 'attach']);
 const MAX_CODES = 64;
 
 export class ControlTally {

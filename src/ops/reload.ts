@@ -14,8 +14,8 @@
 import type { DaemonConfig } from '../config';
 import type { SinkSpec } from '../sink/spec';
 
-/** Fields fixed at start: the queue, the ring and the shared memory sized by maxSinks, the sockets bound, the groups joined and the NATS bridge. */
-export const RESTART_FIELDS = ['queue', 'queueDepth', 'maxMessage', 'queueMode', 'ringSize', 'control', 'maxSinks', 'metrics', 'multicast', 'nats'] as const satisfies readonly (keyof DaemonConfig)[];
+/** Fields fixed at start: the queue, the ring and the shared memory sized by maxSinks, the sockets bound, the groups joined, the NATS bridge and the ring's shared-memory file. */
+export const RESTART_FIELDS = ['queue', 'queueDepth', 'maxMessage', 'queueMode', 'ringSize', 'control', 'maxSinks', 'metrics', 'multicast', 'nats', 'shm'] as const satisfies readonly (keyof DaemonConfig)[];
 
 export interface ReloadPlan {
   remove: SinkSpec[];

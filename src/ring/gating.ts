@@ -8,7 +8,7 @@
  * after its thread died) stops gating the moment its state changes.
  */
 import { Header, PolicyCode, Slot, SlotState, type RingViews } from './layout';
-import { forEachReaderSlot } from './reader-slots';
+import { forEachReaderSlot, stateWord } from './reader-slots';
 import { seqDiff } from './sequence';
 
 export class Gating {
@@ -28,8 +28,8 @@ export class Gating {
   slowestLag(position: number): number {
     const { i32 } = this.ring;
     let lag = 0;
-    forEachReaderSlot(this.ring, (_readerSlot, base, state) => {
-      if (state !== SlotState.ACTIVE || i32[base + Slot.POLICY] === PolicyCode.drop) return;
+    forEachReaderSlot(this.ring, (_readerSlot, base, state, control) => {
+      if (state !== SlotState.ACTIVE || i32[control + Slot.POLICY] === PolicyCode.drop) return;
       const behind = seqDiff(position, Atomics.load(i32, base + Slot.CURSOR));
       if (behind > lag) lag = behind;
     });
@@ -43,8 +43,8 @@ export class Gating {
   evictStalled(end: number, now: number): number {
     const { i32, capacity } = this.ring;
     let evicted = 0;
-    forEachReaderSlot(this.ring, (readerSlot, base, state) => {
-      if (state !== SlotState.ACTIVE || i32[base + Slot.POLICY] !== PolicyCode.evict) return;
+    forEachReaderSlot(this.ring, (readerSlot, base, state, control) => {
+      if (state !== SlotState.ACTIVE || i32[control + Slot.POLICY] !== PolicyCode.evict) return;
       const cursor = Atomics.load(i32, base + Slot.CURSOR);
       if (seqDiff(end, cursor) <= capacity) return; // not in the way
       if (this.stalledCursor[readerSlot] !== cursor || this.stalledSince[readerSlot] === 0) {
@@ -52,8 +52,8 @@ export class Gating {
         this.stalledSince[readerSlot] = now;
         return;
       }
-      if (now - this.stalledSince[readerSlot] < i32[base + Slot.BUDGET_MS]) return;
-      if (Atomics.compareExchange(i32, base + Slot.STATE, SlotState.ACTIVE, SlotState.EVICTED) === SlotState.ACTIVE) {
+      if (now - this.stalledSince[readerSlot] < i32[control + Slot.BUDGET_MS]) return;
+      if (Atomics.compareExchange(i32, stateWord(base, control), SlotState.ACTIVE, SlotState.EVICTED) === SlotState.ACTIVE) {
         Atomics.add(i32, Header.EVICTIONS, 1);
         this.stalledSince[readerSlot] = 0;
         evicted++;
@@ -66,9 +66,9 @@ export class Gating {
   nextEvictionIn(now: number): number {
     const { i32 } = this.ring;
     let soonest = Infinity;
-    forEachReaderSlot(this.ring, (readerSlot, base, state) => {
+    forEachReaderSlot(this.ring, (readerSlot, _base, state, control) => {
       if (state !== SlotState.ACTIVE || this.stalledSince[readerSlot] === 0) return;
-      soonest = Math.min(soonest, Math.max(0, this.stalledSince[readerSlot] + i32[base + Slot.BUDGET_MS] - now));
+      soonest = Math.min(soonest, Math.max(0, this.stalledSince[readerSlot] + i32[control + Slot.BUDGET_MS] - now));
     });
     return soonest;
   }

@@ -19,7 +19,7 @@
 import type { ProcessWaits } from './process-waits';
 
 export const MAGIC = 0x6d78_7231; // "mxr1"
-export const VERSION = 1;
+export const VERSION = 2;
 
 const LINE = 16; // Int32 words per 64-byte cache line
 
@@ -42,6 +42,13 @@ export const Header = {
   PROCESS_SLOT_FIRST: 7,
   PROCESS_SLOT_STRIDE: 8,
   PROCESS_SLOT_COUNT: 9,
+  /**
+   * The guard of process slot k is reader slot PROCESS_GUARD_FIRST + k, on
+   * the owner's pages (read-only to every reader process): the writer keeps
+   * the slot's state, policy and budget there, so the reader, which owns its
+   * slot's page, can write only its cursor (and its sleep flag) to any effect.
+   */
+  PROCESS_GUARD_FIRST: 10,
 
   /** Published end of data: everything before it is readable. Written by the writer only. */
   WRITE_CURSOR: 1 * LINE,
@@ -92,6 +99,15 @@ export const Slot = {
   DELIVERED_F64_BYTE: 32,
   LOST_F64_BYTE: 40,
 } as const;
+
+/**
+ * A process slot's guard (Header.PROCESS_GUARD_FIRST): its own STATE word
+ * stays RESERVED, so no scan takes it for a reader; the process slot's state
+ * is kept in the guard's word GUARD_STATE, policy and budget at Slot.POLICY
+ * and Slot.BUDGET_MS. A process slot counts as active only while both its
+ * own state and its guard's say so.
+ */
+export const GUARD_STATE = 1;
 
 export const SLOT_BYTES = LINE * 4;
 export const SLOT_WORDS = LINE;

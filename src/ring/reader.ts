@@ -27,7 +27,8 @@
  */
 import { ErrorCode, MsgmuxError } from '../errors';
 import { CopyPool } from './copy-pool';
-import { Header, PAD, PolicyCode, RECORD_HEADER_BYTES, recordBytes, Slot, SlotState, slotBase, slotCounter, type ReaderPolicy, type RingViews } from './layout';
+import { GUARD_STATE, Header, PAD, PolicyCode, RECORD_HEADER_BYTES, recordBytes, Slot, SlotState, slotBase, slotCounter, type ReaderPolicy, type RingViews } from './layout';
+import { guardBase } from './reader-slots';
 import { seqAdd, seqCrossed, seqDiff, seqIsAfter, seqMax } from './sequence';
 import { ringSleeper } from './process-waits';
 import { deadlineAfter, Waker, WaitStrategy, type WaitFor } from './wait-strategy';
@@ -71,6 +72,8 @@ export class RingReader {
   private joinSeen: number | null;
   private closed = false;
   private readonly base: number;
+  /** A process slot's guard (the writer's record of its state), -1 for a thread's slot. */
+  private readonly guard: number;
   private readonly batch: RecordBatch;
   /** Sequence at which each record of the batch starts, to compare against the tail. */
   private readonly starts: Int32Array;
@@ -104,6 +107,7 @@ export class RingReader {
     const { i32 } = ring;
     this.expectedRecord = firstRecord;
     this.base = slotBase(readerSlot);
+    this.guard = inOtherProcess ? guardBase(ring, readerSlot) : -1;
     this.cursor = this.released = this.seen = Atomics.load(i32, this.base + Slot.CURSOR);
     this.batchStart = this.batchEnd = this.cursor;
     const gating = PolicyCode[policy] === PolicyCode.block;
@@ -147,7 +151,7 @@ export class RingReader {
 
   /** True once the writer evicted this reader for stalling past its budget (`evict` policy). */
   get evicted(): boolean {
-    return Atomics.load(this.ring.i32, this.base + Slot.STATE) === SlotState.EVICTED;
+    return this.slotState() === SlotState.EVICTED;
   }
 
   /**
@@ -330,12 +334,19 @@ export class RingReader {
   }
 
   private isEvictedOrClosed(): boolean {
-    return this.closed || Atomics.load(this.ring.i32, this.base + Slot.STATE) !== SlotState.ACTIVE;
+    return this.closed || this.slotState() !== SlotState.ACTIVE;
+  }
+
+  /** The slot's state: its own word, unless the guard of a process slot says otherwise (evicted, taken back). */
+  private slotState(): number {
+    const own = Atomics.load(this.ring.i32, this.base + Slot.STATE);
+    if (this.guard < 0 || own !== SlotState.ACTIVE) return own;
+    return Atomics.load(this.ring.i32, this.guard + GUARD_STATE);
   }
 
   private checkActive(): void {
     if (this.closed) throw new MsgmuxError(ErrorCode.READER_CLOSED, 'the ring reader is closed');
-    const state = Atomics.load(this.ring.i32, this.base + Slot.STATE);
+    const state = this.slotState();
     if (state === SlotState.EVICTED) {
       throw new MsgmuxError(ErrorCode.READER_EVICTED, `reader in slot ${this.readerSlot} was evicted: it stalled longer than its budget`);
     }

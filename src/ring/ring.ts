@@ -13,6 +13,7 @@ import { threadId, type Worker } from 'node:worker_threads';
 import { ErrorCode, MsgmuxError } from '../errors';
 import {
   DEFAULT_MAX_READERS,
+  GUARD_STATE,
   Header,
   MAGIC,
   MAX_CAPACITY,
@@ -32,7 +33,7 @@ import {
 } from './layout';
 import { processSlots, processWaits, ringSleeper } from './process-waits';
 import { DEFAULT_BATCH, RingReader } from './reader';
-import { forEachReaderSlot } from './reader-slots';
+import { forEachReaderSlot, guardBase } from './reader-slots';
 import { seqDiff } from './sequence';
 import { RingWriter } from './writer';
 
@@ -105,7 +106,7 @@ export class Ring {
     buffer: SharedArrayBuffer,
     capacity: number,
     maxReaders: number,
-    processSlots: { first: number; stride: number; count: number } | null,
+    processSlots: { first: number; stride: number; count: number; guardFirst: number } | null,
   ): Ring {
     const i32 = new Int32Array(buffer);
     i32[Header.CAPACITY] = capacity;
@@ -116,7 +117,9 @@ export class Ring {
       i32[Header.PROCESS_SLOT_FIRST] = processSlots.first;
       i32[Header.PROCESS_SLOT_STRIDE] = processSlots.stride;
       i32[Header.PROCESS_SLOT_COUNT] = processSlots.count;
-      for (let readerSlot = processSlots.first; readerSlot < maxReaders; readerSlot++) {
+      i32[Header.PROCESS_GUARD_FIRST] = processSlots.guardFirst;
+      const guards = Array.from({ length: processSlots.count }, (_, k) => processSlots.guardFirst + k);
+      for (const readerSlot of [...guards, ...Array.from({ length: maxReaders - processSlots.first }, (_, k) => processSlots.first + k)]) {
         i32[slotBase(readerSlot) + Slot.OWNER] = -1;
         i32[slotBase(readerSlot) + Slot.STATE] = SlotState.RESERVED;
       }
@@ -220,6 +223,11 @@ export class Ring {
     const { i32 } = this.views;
     if (!processSlots(this.views).includes(readerSlot)) return false;
     if (Atomics.compareExchange(i32, slotBase(readerSlot) + Slot.STATE, SlotState.RESERVED, SlotState.CLAIMING) !== SlotState.RESERVED) return false;
+    // The guard first: what the writer believes of this slot, out of its reader's reach.
+    const guard = guardBase(this.views, readerSlot);
+    i32[guard + Slot.POLICY] = PolicyCode[policy];
+    i32[guard + Slot.BUDGET_MS] = Math.max(0, Math.min(evictAfterMs, 0x7fffffff));
+    Atomics.store(i32, guard + GUARD_STATE, SlotState.ACTIVE);
     this.join(readerSlot, -pid, policy, start, evictAfterMs); // negative: never a threadId that reclaim() frees
     return true;
   }
@@ -231,7 +239,7 @@ export class Ring {
     if (!processSlots(this.views).includes(readerSlot) || Atomics.load(i32, base + Slot.STATE) !== SlotState.ACTIVE) {
       throw new MsgmuxError(ErrorCode.READER_RECLAIMED, `reader slot ${readerSlot} is not an active process slot of this ring`);
     }
-    return new RingReader(this.views, readerSlot, policyName(i32[base + Slot.POLICY]), maxBatch, null, 'earliest', true);
+    return new RingReader(this.views, readerSlot, policyName(i32[guardBase(this.views, readerSlot) + Slot.POLICY]), maxBatch, null, 'earliest', true);
   }
 
   /** Joins `readerSlot` (already CLAIMING); returns the first record number for a `latest` join. */
@@ -290,14 +298,14 @@ export class Ring {
     const { i32, f64 } = this.views;
     const published = Atomics.load(i32, Header.WRITE_CURSOR);
     const out: ReaderSnapshot[] = [];
-    forEachReaderSlot(this.views, (readerSlot, base, code) => {
+    forEachReaderSlot(this.views, (readerSlot, base, code, control) => {
       const state = READER_STATES[code];
       if (state === undefined) return;
       out.push({
         readerSlot,
         slot: readerSlot,
         state,
-        policy: policyName(i32[base + Slot.POLICY]),
+        policy: policyName(i32[control + Slot.POLICY]),
         owner: i32[base + Slot.OWNER],
         delivered: f64[slotCounter(readerSlot, Slot.DELIVERED_F64_BYTE)],
         lost: f64[slotCounter(readerSlot, Slot.LOST_F64_BYTE)],

@@ -15,7 +15,8 @@
 import './futex-waits';
 import { ErrorCode, MsgmuxError, hasCode } from '../errors';
 import { Ring, type ReaderOptions } from '../ring';
-import { MAX_CAPACITY, MAX_READERS_LIMIT, MIN_CAPACITY, SLOT_WORDS, Slot, SlotState, slotBase } from '../ring/layout';
+import { GUARD_STATE, MAX_CAPACITY, MAX_READERS_LIMIT, MIN_CAPACITY, SLOT_WORDS, Slot, SlotState, slotBase } from '../ring/layout';
+import { guardBase } from '../ring/reader-slots';
 import { OpenHow, shmBinding } from './binding';
 import { checkShmName, shmLayout, slotByteOf, type ShmLayout } from './layout';
 
@@ -67,6 +68,8 @@ export class ShmRing {
   onRelease: ((grant: ShmGrant, pid: number, reason: ReleaseReason) => void) | null = null;
   private readonly granted = new Map<number, Granted>();
   private closed = false;
+  /** The ring's words as this process maps them (its readers' pages included). */
+  readonly i32: Int32Array;
 
   private constructor(
     readonly name: string,
@@ -75,6 +78,7 @@ export class ShmRing {
     private readonly buffer: SharedArrayBuffer,
   ) {
     this.ring = Ring.format(buffer, layout.capacity, layout.maxReaders, layout);
+    this.i32 = new Int32Array(buffer);
   }
 
   /** Creates the file (it must not exist) and a new ring in it. */
@@ -166,9 +170,11 @@ export class ShmRing {
   sweep(): number {
     let swept = 0;
     for (const readerSlot of [...this.granted.keys()]) {
-      const state = Atomics.load(new Int32Array(this.buffer), slotBase(readerSlot) + Slot.STATE);
-      if (state === SlotState.ACTIVE) continue;
-      if (this.takeBack(readerSlot, state === SlotState.EVICTED ? 'evicted' : 'closed', false)) swept++;
+      // The guard is the writer's word (an eviction is recorded there); the slot's own state, the reader's.
+      const held = Atomics.load(this.i32, guardBase(this, readerSlot) + GUARD_STATE);
+      const own = Atomics.load(this.i32, slotBase(readerSlot) + Slot.STATE);
+      if (held === SlotState.ACTIVE && own === SlotState.ACTIVE) continue;
+      if (this.takeBack(readerSlot, held === SlotState.EVICTED ? 'evicted' : 'closed', false)) swept++;
     }
     return swept;
   }
@@ -191,6 +197,10 @@ export class ShmRing {
     if (entry === undefined) return false;
     this.granted.delete(readerSlot);
     const at = slotByteOf(readerSlot);
+    // The guard first: the writer stops counting the slot, and a reader still running learns
+    // it was let go (its reads throw READER_RECLAIMED, or READER_EVICTED after an eviction).
+    const guard = guardBase(this, readerSlot) + GUARD_STATE;
+    Atomics.compareExchange(this.i32, guard, SlotState.ACTIVE, SlotState.FREE);
     binding.remap(this.buffer, at, this.fd, at, binding.PAGE_SIZE, true); // the ring's own page: a reserved slot
     this.ring.signalWriter();
     if (entry.watch !== null && !watchFired) binding.unwatch(entry.watch);

@@ -9,6 +9,8 @@
  * as loss. A configured sink that is absent keeps draining and counts what it
  * could not deliver, so it never stalls the bus; it reconnects when it can.
  */
+// The daemon's ring may be in shared memory (config shm): its waits are then futex(2).
+import '../shm/futex-waits';
 import { ErrorCode, hasCode, MsgmuxError } from '../errors';
 import { Ring, type RecordBatch, type RingReader } from '../ring';
 import { SharedState } from '../daemon/shared-state';
@@ -85,7 +87,8 @@ class SinkDrainer {
         this.probeWhenDue();
         continue;
       }
-      if (!this.entry.reachable) {
+      // Found absent while idle (by a probe): hold the batch, as a failed send does, when no other sink has it.
+      if (!this.entry.reachable && !this.holdUntilBack()) {
         const count = batch.count;
         this.reader.release();
         this.entry.count(0, 0, count);

@@ -8,6 +8,7 @@
  *   guard.registered(path, cred)                      once the sink has joined
  *   guard.checkUnsubscribe(path, kind, cred, from)   throws MsgmuxError
  *   guard.ended(path)                                 whenever a sink ends, for any reason
+ *   guard.checkAttach(cred)                           a slot in the shared-memory ring: admission, quota, rate
  *   guard.configure(config)                           a reload
  *
  * `stats` is not gated: it names sinks and counts, never message contents.
@@ -48,6 +49,13 @@ export class RequestGuard {
   checkUnsubscribe(path: string, kind: SinkKind | undefined, cred: Credentials | null, from: string | null): void {
     const refused = admissionProblem(this.policy, cred) ?? (kind && removalProblem(this.policy, cred!, kind, path, from));
     if (refused) throw refused;
+  }
+
+  /** An attach (src/daemon/shm-readers.ts): the same admission, quota and rate as a new sink; no address to own. */
+  checkAttach(cred: Credentials | null): asserts cred is Credentials {
+    const refused = admissionProblem(this.policy, cred);
+    if (refused) throw refused;
+    this.quotas.admit(cred!.uid, true);
   }
 
   ended(path: string): void {
