@@ -11,6 +11,7 @@
  * Multicast sinks are listed with the other sinks (`"kind": "multicast", "path": "225.4.5.6:5000"`), and may
  * carry their own `multicast` send options; the top-level block gives the defaults.
  */
+import { shown } from './config-checks';
 import { ip4Problem, parseGroupAddress } from './inet-address';
 import type { MulticastSendOptions } from './native/udp';
 
@@ -39,7 +40,6 @@ export interface NatsConfig {
 export const DEFAULT_MULTICAST: Readonly<MulticastConfig> = Object.freeze({ ttl: 1, interface: '0.0.0.0', loopback: true, sources: [] });
 
 type Problem = { problem: string };
-const shown = (value: unknown) => (typeof value === 'string' ? JSON.stringify(value) : String(value));
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Checks each key of `raw` with its checker; the problems, joined, become one. */
