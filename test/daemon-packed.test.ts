@@ -42,6 +42,11 @@ test('packed messages arrive one by one; a bus-queue message that looks packed a
     bus.close();
     packed.close();
   });
+  // Frames larger than the bus queue's messages: many small messages to a frame, and always room for its largest.
+  assert.deepEqual(
+    { depth: packed.attributes().depth, messageSize: packed.attributes().messageSize },
+    { depth: bus.attributes().depth, messageSize: 8192 },
+  );
   const lookalike = frameOf(text('x', 'y'));
   packed.send(frameOf(text('a', 'bb', 'ccc')));
   packed.send(Uint8Array.of(9, 9, 9, 9, 9)); // not a frame: dropped whole
@@ -78,7 +83,7 @@ test('with packing off the daemon makes no packed queue and says so', async (t) 
   assert.equal(await daemon.stop(), 0);
 });
 
-test('a Publisher packs into the packed queue when the daemon has one: every message arrives once, in order, the largest ones too', async (t) => {
+test('a packed queue an earlier daemon left with small frames is used as it is: a Publisher packs what fits and sends the largest messages unpacked, all in order', async (t) => {
   const queue = `/${uniqueName('q')}`;
   const control = `@${uniqueName('ctl')}`;
   const procs: Proc[] = [];
@@ -91,13 +96,16 @@ test('a Publisher packs into the packed queue when the daemon has one: every mes
     cleanup(procs, [queue]);
   });
   sink.bind(name);
+  // As an earlier daemon made it: frames no larger than the bus queue's messages, so a 1024-byte message fits none.
+  MessageQueue.open(packedQueueName(queue), { create: true, depth: 10, messageSize: 1024, mode: 0o600, read: true, write: false }).close();
   const daemon = await startDaemon(queue, control, ['--max-message', '1024']);
   procs.push(daemon);
+  assert.ok(daemon.stderr.some((line) => line.includes('the packed queue already existed with frames of 1024 bytes')), 'the daemon says the old shape stays');
 
   publisher = new Publisher({ queue });
   const count = 2000;
   const message = (k: number): Uint8Array => {
-    const bytes = new Uint8Array(k % 100 === 50 ? 1024 : 8 + (k % 50)); // every 100th is the queue's largest: sent unpacked
+    const bytes = new Uint8Array(k % 100 === 50 ? 1024 : 8 + (k % 50)); // every 100th is the queue's largest: fits no frame, sent unpacked
     new DataView(bytes.buffer).setUint32(0, k, true);
     return bytes;
   };

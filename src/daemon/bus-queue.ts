@@ -11,8 +11,9 @@ import type { Logger } from '../log';
 import { DgramSocket, MessageQueue } from '../native';
 import { openQueueExplained } from '../queue-errors';
 import { queueModeProblem } from '../trust/queue-mode';
-import { planQueue, readQueueLimits } from '../queue-limits';
+import { planQueue, queueBytes, readQueueLimits } from '../queue-limits';
 import { maxRecordFor } from '../ring/layout';
+import { ENTRY_LENGTH_BYTES, FRAME_HEADER_BYTES } from '../wire/frame';
 import { packedQueueName } from '../wire/packed';
 
 export interface BusQueue {
@@ -112,12 +113,23 @@ function openLockedQueue(config: DaemonConfig, log: Logger, lock: DgramSocket): 
 }
 
 /**
- * Creates the packed queue beside the bus queue (src/wire/packed.ts), with
- * the same shape and mode: whoever may publish may publish packed. With
- * packing off it removes one a previous daemon left, since publishers pack
- * whenever it exists. Returns its name, or null when packing is off.
+ * The packed queue's frames are larger than the bus queue's messages: a frame
+ * must hold at least one of the largest messages (with the frame's 8 bytes of
+ * framing), and small messages should travel many to a frame. 8 KiB is the
+ * largest size any process may give a queue (fs.mqueue.msgsize_max's default).
  */
-function preparePackedQueue(config: DaemonConfig, log: Logger, shape: { depth: number; messageSize: number }): string | null {
+const PACKED_FRAME_BYTES = 8192;
+
+/**
+ * Creates the packed queue beside the bus queue (src/wire/packed.ts), with
+ * the same depth and mode (whoever may publish may publish packed) and frames
+ * of PACKED_FRAME_BYTES or more, within what RLIMIT_MSGQUEUE leaves after the
+ * bus queue. An existing one is used as it is: a publisher may hold it open,
+ * and would go on sending into a removed queue. With packing off it removes
+ * one a previous daemon left, since publishers pack whenever it exists.
+ * Returns its name, or null when packing is off.
+ */
+function preparePackedQueue(config: DaemonConfig, log: Logger, bus: { depth: number; messageSize: number }): string | null {
   const name = packedQueueName(config.queue);
   if (!config.packing) {
     try {
@@ -128,12 +140,32 @@ function preparePackedQueue(config: DaemonConfig, log: Logger, shape: { depth: n
     }
     return null;
   }
+  const limits = readQueueLimits();
+  const left = limits.rlimitBytes === null ? null : Math.max(0, limits.rlimitBytes - queueBytes(bus.depth, bus.messageSize));
+  const plan = planQueue(
+    { depth: bus.depth, messageSize: Math.max(bus.messageSize + FRAME_HEADER_BYTES + ENTRY_LENGTH_BYTES, PACKED_FRAME_BYTES) },
+    { ...limits, rlimitBytes: left },
+  );
+  for (const advice of plan.advice) log.warn({ queue: name }, `packed queue: ${advice}`);
+  if (plan.depth === 0) {
+    log.warn({ queue: name }, 'packing is off: the packed queue does not fit beside the bus queue (see the line above); publishers send one message per mq_send');
+    return null;
+  }
   const packed = openQueueExplained(name, {
-    create: true, depth: shape.depth, messageSize: shape.messageSize, mode: config.queueMode, read: true, write: false,
+    create: true, depth: plan.depth, messageSize: plan.messageSize, mode: config.queueMode, read: true, write: false,
   });
   try {
     const modeProblem = queueModeProblem(name, packed.stat(), config.queueMode, process.getuid!());
     if (modeProblem) log.warn({ queue: name }, modeProblem);
+    const { depth, messageSize, current } = packed.attributes();
+    if (messageSize < plan.messageSize) {
+      log.warn(
+        { queue: name, depth, messageSize, waiting: current },
+        `the packed queue already existed with frames of ${messageSize} bytes (this daemon makes ${plan.messageSize}): ` +
+          'frames carry fewer messages, and messages too large for one are sent unpacked; ' +
+          'remove it while no daemon and no publisher runs to get the new shape',
+      );
+    }
   } finally {
     packed.close();
   }

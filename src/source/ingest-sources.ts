@@ -52,7 +52,7 @@ export class IngestSources {
 
   constructor(task: IngestSourcesTask, batch: number) {
     const opened: MulticastSource[] = [];
-    this.packed = task.packedQueue === null ? null : new PackedSource(task.packedQueue, task.messageSize);
+    this.packed = task.packedQueue === null ? null : new PackedSource(task.packedQueue);
     try {
       for (const spec of task.multicast ?? []) opened.push(new MulticastSource(spec, task.messageSize, batch));
       this.channel = task.channel ? new ChannelSource(task.channel, batch) : null;

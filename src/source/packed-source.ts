@@ -21,9 +21,10 @@ export class PackedSource {
   /** Packed queue messages that were not frames: dropped. */
   malformed = 0;
 
-  constructor(name: string, messageSize: number) {
+  constructor(name: string) {
     this.queue = MessageQueue.open(name, { read: true, write: false });
-    this.slot = align8(messageSize);
+    // The packed queue's own size, not the bus queue's: its frames are larger (src/daemon/bus-queue.ts).
+    this.slot = align8(this.queue.attributes().messageSize);
     this.bytes = new Uint8Array(PACKED_BATCH * this.slot);
   }
 
