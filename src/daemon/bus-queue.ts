@@ -119,12 +119,19 @@ function openLockedQueue(config: DaemonConfig, log: Logger, lock: DgramSocket): 
  * largest size any process may give a queue (fs.mqueue.msgsize_max's default).
  */
 const PACKED_FRAME_BYTES = 8192;
+/**
+ * A frame carries many messages, so the packed queue needs fewer slots than
+ * the bus queue: about the bus queue's bytes (it is charged to the same
+ * RLIMIT_MSGQUEUE), but never fewer than this many frames, so that a
+ * publisher can be a few frames ahead of ingest.
+ */
+const PACKED_MIN_DEPTH = 4;
 
 /**
  * Creates the packed queue beside the bus queue (src/wire/packed.ts), with
- * the same depth and mode (whoever may publish may publish packed) and frames
- * of PACKED_FRAME_BYTES or more, within what RLIMIT_MSGQUEUE leaves after the
- * bus queue. An existing one is used as it is: a publisher may hold it open,
+ * the same mode (whoever may publish may publish packed), frames of
+ * PACKED_FRAME_BYTES or more, and about the bus queue's bytes, within what
+ * RLIMIT_MSGQUEUE leaves after the bus queue. An existing one is used as it is: a publisher may hold it open,
  * and would go on sending into a removed queue. With packing off it removes
  * one a previous daemon left, since publishers pack whenever it exists.
  * Returns its name, or null when packing is off.
@@ -142,10 +149,9 @@ function preparePackedQueue(config: DaemonConfig, log: Logger, bus: { depth: num
   }
   const limits = readQueueLimits();
   const left = limits.rlimitBytes === null ? null : Math.max(0, limits.rlimitBytes - queueBytes(bus.depth, bus.messageSize));
-  const plan = planQueue(
-    { depth: bus.depth, messageSize: Math.max(bus.messageSize + FRAME_HEADER_BYTES + ENTRY_LENGTH_BYTES, PACKED_FRAME_BYTES) },
-    { ...limits, rlimitBytes: left },
-  );
+  const messageSize = Math.max(bus.messageSize + FRAME_HEADER_BYTES + ENTRY_LENGTH_BYTES, PACKED_FRAME_BYTES);
+  const depth = Math.min(bus.depth, Math.max(PACKED_MIN_DEPTH, Math.ceil(queueBytes(bus.depth, bus.messageSize) / queueBytes(1, messageSize))));
+  const plan = planQueue({ depth, messageSize }, { ...limits, rlimitBytes: left });
   for (const advice of plan.advice) log.warn({ queue: name }, `packed queue: ${advice}`);
   if (plan.depth === 0) {
     log.warn({ queue: name }, 'packing is off: the packed queue does not fit beside the bus queue (see the line above); publishers send one message per mq_send');
