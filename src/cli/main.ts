@@ -1,10 +1,8 @@
-/** The `msgmux` command: parses the command line and runs one command. Errors print their code and exit 1; usage errors exit 2. */
+/**
+ * The `msgmux` command: parses the command line and runs one command. Errors print their code and exit 1; usage errors exit 2.
+ * Each command's module is loaded only when it runs: the daemon's resident memory should not carry the benchmark harness.
+ */
 import { parseCommandLine } from './args';
-import { bench } from './bench';
-import { pub } from './pub';
-import { start } from './start';
-import { stats } from './stats';
-import { sub } from './sub';
 import { ErrorCode } from '../errors';
 import { packageVersion } from './version';
 
@@ -18,16 +16,16 @@ async function run(argv: string[]): Promise<number> {
       process.stdout.write(`msgmux ${packageVersion()}\n`);
       return 0;
     case 'start':
-      return start(command.configFile, command.flags);
+      return (await import('./start.js')).start(command.configFile, command.flags);
     case 'pub':
-      await pub(command);
+      await (await import('./pub.js')).pub(command);
       return 0;
     case 'sub':
-      return sub(command);
+      return (await import('./sub.js')).sub(command);
     case 'stats':
-      return stats(command);
+      return (await import('./stats.js')).stats(command);
     case 'bench':
-      return bench(command);
+      return (await import('./bench.js')).bench(command);
   }
 }
 

@@ -8,8 +8,7 @@ import { resolveConfig, type ConfigInput } from '../config';
 import { Daemon } from '../daemon/daemon';
 import { createLogger, type Logger } from '../log';
 import { parseListenAddress, formatListenAddress } from '../ops/listen-address';
-import { createMetrics } from '../ops/metrics';
-import { listenMetrics, type MetricsServer } from '../ops/metrics-server';
+import type { MetricsServer } from '../ops/metrics-server';
 import { planReload } from '../ops/reload';
 import { SystemdNotifier } from '../ops/sd-notify';
 import { headline } from '../ops/snapshot';
@@ -17,6 +16,8 @@ import { headline } from '../ops/snapshot';
 async function startMetrics(address: string, source: string, daemon: () => Daemon | null, log: Logger): Promise<MetricsServer> {
   const parsed = parseListenAddress(address);
   if ('problem' in parsed) throw new Error(`metrics address ${address}: ${parsed.problem}`); // validated already: a bug
+  // Loaded only when asked for: prom-client alone adds ~11 MB to a daemon's RSS.
+  const [{ createMetrics }, { listenMetrics }] = await Promise.all([import('../ops/metrics.js'), import('../ops/metrics-server.js')]);
   const metrics = createMetrics(() => {
     const running = daemon();
     if (running === null) throw new Error('the daemon is starting');
