@@ -46,7 +46,7 @@ export function sendForPublisher(task: PublisherTask, post: (event: PublisherEve
     const lengths = new Int32Array(BATCH);
     const priorities = new Int32Array(BATCH);
     try {
-      post({ type: 'ready' });
+      post({ type: 'ready', queue: packed === null ? task.queue : packedQueueName(task.queue), packed: packed !== null });
       let sentSinceIdle = false;
       for (;;) {
         let batch = reader.peekSync(BATCH, 0);

@@ -18,7 +18,8 @@ export interface PublisherTask {
 }
 
 export type PublisherEvent =
-  | { type: 'ready' }
+  /** Joined the ring; sends to `queue`, in frames when `packed`. */
+  | { type: 'ready'; queue: string; packed: boolean }
   /** Sent more while the owner waits for a count, or caught up with the ring. */
   | { type: 'progress'; idle: boolean }
   | { type: 'failed'; code: string; message: string };

@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { DgramSocket, MessageQueue } from 'msgmux/native';
 import { controlCall } from '../src/control-client';
 import { Publisher } from '../src/publisher';
+import { Subscriber } from '../src/subscriber';
 import { decodeFrame, FrameIndex, FrameWriter, packedQueueName } from '../src/wire';
-import { cleanup, eventually, startDaemon, statsWhen, uniqueName, type Proc } from './helpers/daemon';
+import { cleanup, daemonSetup, eventually, startDaemon, statsWhen, uniqueName, type Proc } from './helpers/daemon';
 
 const text = (...words: string[]): Uint8Array[] => words.map((w) => new Uint8Array(Buffer.from(w)));
 
@@ -143,4 +144,43 @@ test('a packed queue an earlier daemon left with small frames is used as it is: 
   assert.deepEqual(got, Array.from({ length: count }, (_, k) => k), 'every message once, in publish order');
   assert.deepEqual(sizes, Array.from({ length: count }, (_, k) => message(k).length));
   assert.equal(await daemon.stop(), 0);
+});
+
+test('a lone message is sent by the publishing thread itself; lone messages and bursts interleaved arrive once each, in order', async (t) => {
+  let publisher: Publisher | null = null;
+  let subscriber: Subscriber | null = null;
+  t.after(async () => {
+    await publisher?.close().catch(() => undefined);
+    await subscriber?.close().catch(() => undefined);
+  });
+  const { queue, control, startDaemon } = daemonSetup(t); // its cleanup after the clients'
+  await startDaemon(['--max-message', '1024']);
+  publisher = new Publisher({ queue });
+  void publisher.publish('first');
+  await publisher.flush(); // the sending thread is up (it sent 'first'): a lone message may skip it from now on
+  const packedQueue = MessageQueue.open(packedQueueName(queue), { read: false, write: true });
+  t.after(() => packedQueue.close());
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  void publisher.publish('lone');
+  assert.equal(publisher.sentDirectly, 1, 'the lone message was sent by this thread');
+  assert.equal(packedQueue.attributes().current, 2, "the lone message is in the packed queue (behind 'first') when publish() returns");
+
+  subscriber = await Subscriber.connect({ control, policy: 'block' });
+  const expected = ['first', 'lone'];
+  for (let round = 0; round < 40; round++) {
+    for (let k = 0; k <= round % 7; k++) {
+      const text = `r${round}m${k}`;
+      expected.push(text);
+      void publisher.publish(text);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1 + (round % 3)));
+  }
+  await publisher.flush();
+  assert.ok(publisher.sentDirectly > 1 && publisher.sentDirectly < expected.length - 1, `some went directly, the rest through the sending thread (${publisher.sentDirectly} of ${expected.length})`);
+  const got: string[] = [];
+  for await (const message of subscriber) {
+    got.push(Buffer.from(message).toString());
+    if (got.length === expected.length) break;
+  }
+  assert.deepEqual(got, expected);
 });
