@@ -1,5 +1,6 @@
 /**
- * `msgmux bench` end to end on one small slice: msgmux with its own clients,
+ * `msgmux bench` end to end on one small slice: msgmux with its own clients
+ * (through sockets, and through its ring in shared memory),
  * Redis with ioredis (a real redis-server the harness starts) and the ring,
  * one subscriber, 64 B, a small count. Asserts what was delivered and
  * reported, never how fast; and that the run leaves no temp dir, server or
@@ -21,13 +22,13 @@ import type { BenchReport } from '../src/bench/run';
 const COUNT = 2000;
 const FIELDS = ['system', 'clients', 'subscribers', 'size', 'messages', 'deliveredPerSec', 'slowestPerSec', 'lost', 'p50Micros', 'p99Micros', 'p999Micros', 'brokerCpuSec'];
 
-test('msgmux bench --quick on msgmux-node, redis-node and ring delivers every message to every subscriber and cleans up', async (t) => {
+test('msgmux bench --quick on msgmux-node, msgmux-shm, redis-node and ring delivers every message to every subscriber and cleans up', async (t) => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'msgmux-bench-test-'));
   t.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const runTmp = path.join(tmp, 'run');
   fs.mkdirSync(runTmp);
   const out = path.join(tmp, 'out.json');
-  const args = ['bench', '--quick', '--systems', 'msgmux-node,redis-node,ring', '--subscribers', '1', '--readers', '1', '--sizes', '64', '--count', String(COUNT), '--json', out];
+  const args = ['bench', '--quick', '--systems', 'msgmux-node,msgmux-shm,redis-node,ring', '--subscribers', '1', '--readers', '1', '--sizes', '64', '--count', String(COUNT), '--json', out];
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TMPDIR: runTmp }, stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => child.kill('SIGKILL'));
   let output = '';
@@ -40,7 +41,7 @@ test('msgmux bench --quick on msgmux-node, redis-node and ring delivers every me
 
   const report = JSON.parse(fs.readFileSync(out, 'utf8')) as BenchReport;
   assert.deepEqual(report.skipped, [], output);
-  assert.deepEqual(report.rows.map((r) => r.key), ['msgmux-node', 'redis-node', 'ring']);
+  assert.deepEqual(report.rows.map((r) => r.key), ['msgmux-node', 'msgmux-shm', 'redis-node', 'ring']);
   for (const row of report.rows) {
     for (const field of FIELDS) assert.ok(field in row, `row ${row.key} has ${field}`);
     assert.deepEqual(row.errors, [], `${row.key}: ${output}`);
@@ -53,7 +54,7 @@ test('msgmux bench --quick on msgmux-node, redis-node and ring delivers every me
     assert.equal(row.flagged, null, row.key);
     assert.ok((row.deliveredPerSec ?? 0) > 0, row.key);
   }
-  for (const key of ['msgmux-node', 'redis-node']) {
+  for (const key of ['msgmux-node', 'msgmux-shm', 'redis-node']) {
     const row = report.rows.find((r) => r.key === key)!;
     assert.equal(row.messages, COUNT);
     assert.ok(row.brokerCpuSec !== null && (row.brokerRssKiB ?? 0) > 0, `${key} measured its broker`);
@@ -64,6 +65,8 @@ test('msgmux bench --quick on msgmux-node, redis-node and ring delivers every me
   assert.deepEqual(fs.readdirSync(runTmp), []);
   const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes(runTmp));
   assert.deepEqual(left, []);
+  // msgmux-shm's daemons removed their ring and cursor files (named after the harness's pid).
+  assert.deepEqual(fs.readdirSync('/dev/shm').filter((f) => f.startsWith(`msgmux-bench-${child.pid}-`)), []);
 });
 
 test('a lossless system that lost a message is flagged and gets no rate', () => {

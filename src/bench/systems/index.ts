@@ -3,6 +3,7 @@ import type { BenchSystem } from '../system';
 import { directC } from './direct';
 import { broadcastChannelSystem, messagePortSystem, ringSystem } from './inproc';
 import { msgmuxC, msgmuxNode } from './msgmux';
+import { msgmuxShm } from './msgmux-shm';
 import { multicastC } from './multicast';
 import { natsC, natsNode } from './nats';
 import { redisC, redisNode } from './redis';
@@ -10,7 +11,7 @@ import { referenceC } from './reference';
 import { zmqC, zmqNode } from './zeromq';
 
 export const SYSTEMS: BenchSystem[] = [
-  msgmuxNode, msgmuxC, directC, referenceC, multicastC,
+  msgmuxNode, msgmuxShm, msgmuxC, directC, referenceC, multicastC,
   redisNode, redisC, natsNode, natsC, zmqNode, zmqC,
   ringSystem, broadcastChannelSystem, messagePortSystem,
 ];

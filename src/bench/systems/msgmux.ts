@@ -19,7 +19,12 @@ const started = (line: string): boolean => {
   }
 };
 
-function startDaemon(id: string, maxMessage: number): Promise<Broker> {
+/** A fresh id for one daemon of this run (its queue, control socket and any other names derive from it). */
+let daemons = 0;
+export const daemonId = (): string => `${process.pid}-${++daemons}`;
+
+/** Starts `msgmux start` on its own queue and control socket; `extraArgs` adds flags (e.g. a config file). */
+export function startDaemon(id: string, maxMessage: number, extraArgs: string[] = []): Promise<Broker> {
   const queue = `/msgmux-bench-${id}`;
   const control = `@msgmux-bench/${id}/control`;
   return startQueueBroker({
@@ -27,18 +32,20 @@ function startDaemon(id: string, maxMessage: number): Promise<Broker> {
     queue,
     control,
     file: process.execPath,
-    args: (depth) => [path.join(PACKAGE_ROOT, 'bin', 'msgmux'), 'start', '--queue', queue, '--control', control, '--queue-depth', String(depth), '--max-message', String(maxMessage)],
+    args: (depth) => [path.join(PACKAGE_ROOT, 'bin', 'msgmux'), 'start', '--queue', queue, '--control', control, '--queue-depth', String(depth), '--max-message', String(maxMessage), ...extraArgs],
     ready: (child) => child.waitForLog(started, 'the "msgmux started" log line', START_TIMEOUT_MS),
     stopTimeoutMs: 15_000,
   });
 }
 
-let daemons = 0;
+/** The largest message a run sends: the daemon's --max-message. */
+export const maxMessageOf = (plan: { sizes: number[] }): number => Math.max(...plan.sizes, 64);
+
 const base = {
   system: 'msgmux',
   kind: 'process' as const,
   lossless: true,
-  start: (_dir: string, plan: { sizes: number[] }) => startDaemon(`${process.pid}-${++daemons}`, Math.max(...plan.sizes, 64)),
+  start: (_dir: string, plan: { sizes: number[] }) => startDaemon(daemonId(), maxMessageOf(plan)),
 };
 
 export const msgmuxNode: ProcessSystem = {
