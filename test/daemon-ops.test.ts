@@ -9,12 +9,7 @@ import path from 'node:path';
 import { DgramSocket } from 'msgmux/native';
 import type { DaemonStats } from '../src/daemon/daemon';
 import { BIN, ROOT, daemonSetup, eventually, lines, logged, publish, run, statsWhen, uniqueName } from './helpers/daemon';
-
-/** The value of one series in a Prometheus text exposition, or undefined. */
-function series(text: string, name: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(name + ' '));
-  return line === undefined ? undefined : Number(line.slice(name.length + 1));
-}
+import { series } from './helpers/metrics';
 
 test('metrics scraped over HTTP match stats --json after a known number of messages; a port in use is refused naming --metrics', async (t) => {
   const setup = daemonSetup(t);

@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { ErrorCode } from '../src/errors';
 import { daemonSetup, daemonStats, lines, publish, run, statsWhen, uniqueName, type DaemonSetup, type Proc } from './helpers/daemon';
+import { metricsAddress, scrape, series } from './helpers/metrics';
 
 const ATTACH = path.join(__dirname, 'fixtures', 'shm-attach.js');
 
@@ -77,6 +78,51 @@ test('a SIGKILLed attached reader stops gating at once and its slot is reused', 
   assert.ok(fromBacklog.length > 0, 'the queued backlog reaches the new reader');
   assert.deepEqual(fromBacklog, backlog.slice(backlog.length - fromBacklog.length));
   assert.deepEqual(received.slice(fromBacklog.length), fresh);
+});
+
+test('metrics: one series per attached reader (delivered, lag behind the writer) and the count of readers, moving as they read, stall and go', async (t) => {
+  const setup = daemonSetup(t);
+  const ring = ringName(t);
+  const daemon = await setup.startDaemon(['--shm', ring, '--metrics', '127.0.0.1:0']);
+  const address = await metricsAddress(daemon);
+  const messages = lines('m', 50, 40);
+  const reading = await attach(setup, ['hold', setup.control, String(messages.length)]);
+  const stalled = await attach(setup, ['stall', setup.control]);
+  const slots = (await daemonStats(setup.control)).shm!.readers;
+  const labelsOf = (proc: Proc): string => {
+    const reader = slots.find((r) => r.pid === proc.child.pid)!;
+    return `{slot="${reader.readerSlot}",pid="${reader.pid}",policy="block"}`;
+  };
+  const [readingLabels, stalledLabels] = [labelsOf(reading), labelsOf(stalled)];
+
+  const before = await scrape(address);
+  assert.equal(series(before, 'msgmux_shm_readers'), 2);
+  for (const labels of [readingLabels, stalledLabels]) {
+    assert.equal(series(before, `msgmux_shm_reader_delivered_messages_total${labels}`), 0, labels);
+    assert.equal(series(before, `msgmux_shm_reader_lag_bytes${labels}`), 0, labels);
+  }
+
+  await publish(setup.queue, messages);
+  await reading.waitFor((line) => line === `read ${messages.length}`, 'the reader to read every message');
+  const stats = await statsWhen(setup.control, 'the reader to report what it read', (s) => s.shm?.readers.find((r) => r.pid === reading.child.pid)?.delivered === messages.length);
+  const after = await scrape(address);
+  assert.equal(series(after, 'msgmux_shm_readers'), 2);
+  assert.equal(series(after, `msgmux_shm_reader_delivered_messages_total${readingLabels}`), messages.length);
+  assert.equal(series(after, `msgmux_shm_reader_lag_bytes${readingLabels}`), 0);
+  // The stalled reader read nothing: it is behind by everything written, and that is what the writer cannot reuse.
+  assert.equal(series(after, `msgmux_shm_reader_delivered_messages_total${stalledLabels}`), 0);
+  const stalledLag = stats.shm!.readers.find((r) => r.pid === stalled.child.pid)!.lag;
+  assert.ok(stalledLag >= messages.length * 40, `the stalled reader is behind by every record (${stalledLag} bytes)`);
+  assert.equal(series(after, `msgmux_shm_reader_lag_bytes${stalledLabels}`), stalledLag);
+  assert.equal(series(after, 'msgmux_ring_used_bytes'), stalledLag);
+
+  stalled.child.kill('SIGKILL');
+  await statsWhen(setup.control, 'the killed reader to be taken back', (s) => s.shm?.readers.length === 1);
+  const gone = await scrape(address);
+  assert.equal(series(gone, 'msgmux_shm_readers'), 1);
+  assert.equal(series(gone, `msgmux_shm_reader_lag_bytes${stalledLabels}`), undefined, "a reader's series go with it");
+  assert.equal(series(gone, `msgmux_shm_reader_delivered_messages_total${readingLabels}`), messages.length);
+  assert.equal(series(gone, 'msgmux_ring_used_bytes'), 0);
 });
 
 test('a process of a foreign uid can neither open the ring nor get a slot', async (t) => {

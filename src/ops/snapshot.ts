@@ -2,7 +2,7 @@
  * What the operator views (live stats, metrics, systemd status) read out of
  * one `stats` snapshot, computed the same way for all of them.
  *
- *   ringFill(stats): number                  bytes the writer cannot reuse yet (largest gating lag)
+ *   ringFill(stats): number                  bytes the writer cannot reuse yet (largest gating lag, sinks and shm readers)
  *   holdingBack(stats): SinkStats | null     the gating sink with the largest lag, if any lags
  *   rates(prev, cur, seconds): Rates         per-second ingest and per-sink deltas
  *   headline(stats): string                  one line of the main counters (systemd's STATUS=)
@@ -11,10 +11,12 @@ import type { DaemonStats } from '../daemon/daemon';
 import type { SinkStats } from '../sink/registry';
 
 /** A drop sink never holds the writer back; block and evict sinks do (evict until its budget runs out). */
-export const isGating = (sink: SinkStats): boolean => sink.policy !== 'drop';
+export const isGating = (reader: { policy: string }): boolean => reader.policy !== 'drop';
 
+/** The largest lag of a gating sink or gating shared-memory reader: both hold the writer back alike. */
 export function ringFill(stats: DaemonStats): number {
-  return stats.sinks.filter(isGating).reduce((max, sink) => Math.max(max, sink.lag), 0);
+  const gating = [...stats.sinks, ...(stats.shm?.readers ?? [])].filter(isGating);
+  return gating.reduce((max, reader) => Math.max(max, reader.lag), 0);
 }
 
 export function holdingBack(stats: DaemonStats): SinkStats | null {
