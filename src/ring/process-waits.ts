@@ -38,16 +38,29 @@ export function processWaits(): ProcessWaits {
  * The longest a sleeper waits on a word that another process may change
  * without bumping it (a reader there maps the ring read-only and can only
  * wake the writer, not bump its word): a wake that races the sleep is then
- * late by at most this much, never lost.
+ * late by at most this much, never lost. The writer waiting for room sleeps
+ * this way.
  */
 export const PROCESS_SLEEP_CAP_MS = 2;
 
 /**
- * Sleeps with futex, each sleep at most PROCESS_SLEEP_CAP_MS (the other
- * side may wake without bumping the word); wakes futex and Atomics sleepers.
+ * The longest a reader in another process sleeps waiting for records. The
+ * writer bumps the word it sleeps on (the write cursor) before it wakes, and
+ * futex compares the word before sleeping, so no wake is lost and no short
+ * cap is needed: a 2 ms cap made every idle reader wake 500 times a second,
+ * which on a small machine takes cores from the writer and the readers that
+ * have work. The cap only bounds how late a reader learns of a change nobody
+ * woke it for.
  */
-export function processSleeper(waits: ProcessWaits): Sleeper {
-  const cap = (ms: number): number => Math.min(ms, PROCESS_SLEEP_CAP_MS);
+export const RECORDS_SLEEP_CAP_MS = 250;
+
+/**
+ * Sleeps with futex, each sleep at most `capMs` (PROCESS_SLEEP_CAP_MS unless
+ * the other side always bumps the word before it wakes); wakes futex and
+ * Atomics sleepers.
+ */
+export function processSleeper(waits: ProcessWaits, capMs = PROCESS_SLEEP_CAP_MS): Sleeper {
+  const cap = (ms: number): number => Math.min(ms, capMs);
   return {
     sleep: (i32, word, value, timeoutMs) => waits.wait(i32.buffer as SharedArrayBuffer, word, value, cap(timeoutMs)),
     sleepAsync: (i32, word, value, timeoutMs) => waits.waitAsync(i32.buffer as SharedArrayBuffer, word, value, cap(timeoutMs)),
@@ -58,10 +71,9 @@ export function processSleeper(waits: ProcessWaits): Sleeper {
   };
 }
 
-
 /** The sleeper for waits and wakes on this ring: futex when processes share it, Atomics otherwise. */
-export function ringSleeper(ring: RingViews): Sleeper {
-  return ring.processWaits === null ? threadSleeper : processSleeper(ring.processWaits);
+export function ringSleeper(ring: RingViews, capMs?: number): Sleeper {
+  return ring.processWaits === null ? threadSleeper : processSleeper(ring.processWaits, capMs);
 }
 
 /** The process slots' reader slot numbers (none for a thread ring). */

@@ -30,7 +30,7 @@ import { CopyPool } from './copy-pool';
 import { GUARD_STATE, Header, PAD, PolicyCode, RECORD_HEADER_BYTES, recordBytes, Slot, SlotState, slotBase, slotCounter, type ReaderPolicy, type RingViews } from './layout';
 import { guardBase } from './reader-slots';
 import { seqAdd, seqCrossed, seqDiff, seqIsAfter, seqMax } from './sequence';
-import { ringSleeper } from './process-waits';
+import { RECORDS_SLEEP_CAP_MS, ringSleeper } from './process-waits';
 import { deadlineAfter, Waker, WaitStrategy, type WaitFor } from './wait-strategy';
 
 /** Regions of the ring's buffer holding the records of one peek; valid until `release()`. */
@@ -120,7 +120,8 @@ export class RingReader {
     this.pool = new CopyPool(ring.u8, i32);
     const sleeper = ringSleeper(ring);
     const sleepsWord = inOtherProcess ? this.base + Slot.SLEEPS : Header.READER_SLEEPS;
-    this.waitRecords = new WaitStrategy(i32, Header.WRITE_CURSOR, sleepsWord, inOtherProcess ? sleeper : undefined);
+    // The writer bumps the write cursor before it wakes readers: no short cap needed (see RECORDS_SLEEP_CAP_MS).
+    this.waitRecords = new WaitStrategy(i32, Header.WRITE_CURSOR, sleepsWord, inOtherProcess ? ringSleeper(ring, RECORDS_SLEEP_CAP_MS) : undefined);
     this.writerWaker = new Waker(i32, Header.GATE_SIGNAL, Header.WRITER_SLEEPS, sleeper);
     this.ownSleepers = new Waker(i32, Header.WRITE_CURSOR, sleepsWord, sleeper);
   }

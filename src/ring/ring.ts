@@ -287,6 +287,14 @@ export class Ring {
     ringSleeper(this.views).notify(this.views.i32, Header.GATE_SIGNAL);
   }
 
+  /**
+   * Wakes every reader sleeping for records without publishing any: a reader
+   * whose slot was taken back learns it at once rather than at its next wake.
+   */
+  wakeReaders(): void {
+    ringSleeper(this.views).notify(this.views.i32, Header.WRITE_CURSOR);
+  }
+
   /** Reclaims a worker's slots when it exits, however it exits. */
   reclaimOnExit(worker: Worker): void {
     const owner = worker.threadId;
@@ -296,11 +304,14 @@ export class Ring {
   /** A cheap snapshot of every reader, for stats: plain loads, no locks. */
   readers(): ReaderSnapshot[] {
     const { i32, f64 } = this.views;
-    const published = Atomics.load(i32, Header.WRITE_CURSOR);
     const out: ReaderSnapshot[] = [];
     forEachReaderSlot(this.views, (readerSlot, base, code, control) => {
       const state = READER_STATES[code];
       if (state === undefined) return;
+      // The cursor first, then the write cursor: a reader never passes the writer, so the lag is never
+      // negative (with the write cursor loaded once before the scan, a reader that moved on since read as -8 KiB).
+      const cursor = Atomics.load(i32, base + Slot.CURSOR);
+      const published = Atomics.load(i32, Header.WRITE_CURSOR);
       out.push({
         readerSlot,
         slot: readerSlot,
@@ -309,7 +320,7 @@ export class Ring {
         owner: i32[base + Slot.OWNER],
         delivered: f64[slotCounter(readerSlot, Slot.DELIVERED_F64_BYTE)],
         lost: f64[slotCounter(readerSlot, Slot.LOST_F64_BYTE)],
-        lag: seqDiff(published, Atomics.load(i32, base + Slot.CURSOR)),
+        lag: seqDiff(published, cursor),
       });
     });
     return out;

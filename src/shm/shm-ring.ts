@@ -203,6 +203,7 @@ export class ShmRing {
     Atomics.compareExchange(this.i32, guard, SlotState.ACTIVE, SlotState.FREE);
     binding.remap(this.buffer, at, this.fd, at, binding.PAGE_SIZE, true); // the ring's own page: a reserved slot
     this.ring.signalWriter();
+    this.ring.wakeReaders(); // a reader asleep in that slot wakes to find it let go
     if (entry.watch !== null && !watchFired) binding.unwatch(entry.watch);
     if (entry.pidfd >= 0) binding.close(entry.pidfd);
     binding.close(entry.slotFd);
