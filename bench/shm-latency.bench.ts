@@ -1,0 +1,64 @@
+/**
+ * Write-to-read latency through a ring in shared memory (the library use, no
+ * daemon): this process writes one 64 B record at a steady rate, stamped with
+ * CLOCK_MONOTONIC; N reader processes read it with the async API a
+ * subscriber uses (`readBatch`: futex waits on libuv's thread pool) and
+ * report each record's latency.
+ *
+ *   node dist/bench/shm-latency.bench.js [--rate 10000] [--readers 1,4,16]
+ *
+ * Prints p50/p99/p99.9 over every reader's samples, one line per case.
+ */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { ShmRing } from '../src/shm';
+
+const SCRIPT = path.join(__dirname, 'processes', 'shm-latency-reader.js');
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string): string => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? args[at + 1] : fallback;
+};
+const RATE = Number(option('rate', '10000'));
+const READERS = option('readers', '1,4,16').split(',').map(Number);
+/** One second of records at the rate. */
+const COUNT = RATE;
+
+/** Writes COUNT stamped records, each at its due time (sleeping in Atomics.wait between them: no spinning). */
+function writePaced(host: ShmRing): void {
+  const writer = host.ring.writer();
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  const record = Buffer.alloc(64);
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < COUNT; i++) {
+    const due = start + BigInt(Math.round((i * 1e9) / RATE));
+    for (let left = Number(due - process.hrtime.bigint()) / 1e6; left > 0; left = Number(due - process.hrtime.bigint()) / 1e6) Atomics.wait(nap, 0, 0, left);
+    record.writeBigUInt64LE(process.hrtime.bigint(), 0);
+    if (!writer.tryWrite(record)) throw new Error('the ring is full: a reader fell a ring behind');
+  }
+}
+
+async function measure(readers: number): Promise<string> {
+  const host = ShmRing.create({ name: `/msgmux-shm-latency-${process.pid}-${readers}`, capacity: 4 << 20, processReaders: readers });
+  try {
+    const children = Array.from({ length: readers }, () => fork(SCRIPT, [String(COUNT)]));
+    const results = children.map((child) => new Promise<number[]>((resolve) => child.on('message', (m) => Array.isArray(m) && resolve(m as number[]))));
+    await Promise.all(
+      children.map((child) => {
+        child.send(host.grant({ pid: child.pid!, uid: process.getuid!(), gid: process.getgid!(), policy: 'block', start: 'latest' }));
+        return once(child, 'message');
+      }),
+    );
+    writePaced(host);
+    const all = (await Promise.all(results)).flat().sort((a, b) => a - b);
+    const at = (q: number): string => (all[Math.min(all.length - 1, Math.floor(all.length * q))] / 1e3).toFixed(1);
+    return `${readers} reader processes, ${RATE} records/s: p50 ${at(0.5)} us, p99 ${at(0.99)} us, p99.9 ${at(0.999)} us (${all.length} samples)`;
+  } finally {
+    host.close();
+  }
+}
+
+void (async () => {
+  for (const readers of READERS) console.log(await measure(readers));
+})();
