@@ -35,6 +35,7 @@ test('metrics scraped over HTTP match stats --json after a known number of messa
 
   assert.equal(stats.ingested, 25);
   assert.equal(series(text, 'msgmux_messages_ingested_total'), stats.ingested);
+  assert.equal(series(text, 'msgmux_ring_written_records_total'), 25, 'one ring record per message');
   const labels = `{sink="${sinkAddress}",kind="dynamic"}`;
   assert.equal(series(text, `msgmux_sink_delivered_messages_total${labels}`), stats.sinks[0].delivered);
   assert.equal(series(text, `msgmux_sink_dropped_messages_total${labels}`), stats.sinks[0].dropped);

@@ -54,7 +54,7 @@ const FAMILIES: Family[] = [
     read: (s, set) => set({ state: s.ingest }, 1),
   },
   { name: 'ring_capacity_bytes', help: 'Bytes of ring data.', type: 'gauge', read: (s, set) => set({}, s.ring.capacity) },
-  { name: 'ring_written_bytes_total', help: 'Bytes written into the ring.', type: 'counter', read: (s, set) => set({}, s.ring.written) },
+  { name: 'ring_written_records_total', help: 'Records written into the ring (one per message).', type: 'counter', read: (s, set) => set({}, s.ring.written) },
   { name: 'ring_used_bytes', help: 'Ring bytes the writer cannot reuse yet: the largest lag of a gating (block, evict) sink or shared-memory reader.', type: 'gauge', read: (s, set) => set({}, ringFill(s)) },
   { name: 'sinks', help: 'Sinks being served.', type: 'gauge', read: (s, set) => set({}, s.sinks.length) },
   { name: 'sink_delivered_messages_total', help: 'Messages delivered to the sink.', type: 'counter', labels: ['sink', 'kind'], read: perSink((k) => k.delivered) },
