@@ -55,7 +55,7 @@ Run the daemon: every message sent to the queue goes to every sink.
   --log-level L         fatal, error, warn, info, debug, trace or silent (default ${DEFAULT_CONFIG.logLevel})
   --no-packing          do not create or read QUEUE.packed (publishers then send one message per mq_send)
   --shm NAME            put the ring in shared memory /dev/shm/NAME ("/NAME"): processes attach with sub --shm
-Beyond one host (see the README: joining two hosts):
+Beyond one host (see docs/beyond-one-host.md: joining two hosts):
   --multicast-sink G:P  send every message to multicast group G, port P (repeatable)
   --multicast-source G:P  join group G and ingest its datagrams (repeatable)
   --multicast-ttl N     hops, 0 … 255 (default 1: the local network)
