@@ -22,6 +22,11 @@ void handle_close(handle *h) {
   if (h->kind == HANDLE_MQ) mq_close((mqd_t)h->fd);
   else close(h->fd);
   h->fd = -1;
+  /* A closed handle never sends again: its batch arrays go now, not when the
+   * wrapper is collected, which in a long-lived thread may be much later. */
+  free(h->scratch);
+  h->scratch = NULL;
+  h->scratch_size = 0;
 }
 
 static void unlink_handle(handle *h) {

@@ -7,7 +7,9 @@
  * `Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength)` is cheap.
  *
  * A slab is never reused: when it is full the pool starts a new one and the
- * old one lives as long as any copy in it does. So copies stay independent
+ * old one lives as long as any copy in it does. The first slab is made by the
+ * first copy: a reader that only peeks (a sink sending out of the ring)
+ * allocates none, so readers that come and go leave no garbage behind. So copies stay independent
  * of each other and of the ring, and keeping one copy alive keeps its slab
  * (at most SLAB_BYTES) alive.
  */
@@ -18,12 +20,14 @@ export const SLAB_BYTES = 64 << 10;
 const POOLED_MAX = SLAB_BYTES >>> 2;
 /** Up to this many bytes, a word loop beats `set` (which makes a view of the source first). */
 const WORD_COPY_MAX = 128;
+const EMPTY = new ArrayBuffer(0);
 
 export class CopyPool {
-  private slab: ArrayBuffer;
-  private bytes: Uint8Array;
-  private words: Int32Array;
-  private used = 0;
+  private slab: ArrayBuffer = EMPTY;
+  private bytes = new Uint8Array(EMPTY);
+  private words = new Int32Array(EMPTY);
+  /** Starts full, so that the first copy makes the first slab. */
+  private used = Infinity;
 
   /**
    * @param source the ring's bytes, and `sourceWords` the same memory as Int32, for
@@ -33,11 +37,7 @@ export class CopyPool {
     private readonly source: Uint8Array,
     private readonly sourceWords: Int32Array,
     private readonly slabBytes = SLAB_BYTES,
-  ) {
-    this.slab = new ArrayBuffer(slabBytes);
-    this.bytes = new Uint8Array(this.slab);
-    this.words = new Int32Array(this.slab);
-  }
+  ) {}
 
   /**
    * A copy of `length` bytes of the ring from byte `offset` on (8-byte

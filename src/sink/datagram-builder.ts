@@ -14,6 +14,7 @@
 import { COALESCED_DATAGRAM_MAX, entryBytes, FRAME_HEADER_BYTES, FrameWriter, largestDatagram, MESSAGE_HEADER_BYTES, writeMessageHeader } from '../wire';
 import type { SinkFraming } from './spec';
 import type { RecordMeta } from '../source/record-meta';
+import { leaseScratch, returnScratch } from './thread-scratch';
 
 export interface Delivery {
   framing: SinkFraming;
@@ -25,6 +26,8 @@ export const PLAIN: Delivery = Object.freeze({ framing: 'plain', header: false }
 
 /** Bytes of datagrams built per round before they are sent. */
 const SCRATCH_BYTES = 4 * COALESCED_DATAGRAM_MAX;
+/** recordOffsets, recordLengths, recordNumbers, firstRecords, offsets, lengths, messages. */
+const INT32_ARRAYS = 7;
 
 export class DatagramBuilder {
   /** Where the datagrams of the last build lie: datagram d is bytes [offsets[d], offsets[d] + lengths[d]) of `source`. */
@@ -46,6 +49,8 @@ export class DatagramBuilder {
   private readonly frames: FrameWriter;
 
   private readonly copies: boolean;
+  /** Where every array above lies; given back to the thread by release(). */
+  private readonly memory: ArrayBuffer;
 
   /**
    * `holdWholeBatch`: every build copies (never zero copy) and the scratch holds all
@@ -61,20 +66,32 @@ export class DatagramBuilder {
     holdWholeBatch = false,
   ) {
     this.source = ring;
-    this.recordOffsets = new Int32Array(maxBatch);
-    this.recordLengths = new Int32Array(maxBatch);
-    this.recordNumbers = new Int32Array(maxBatch);
-    this.stampsMicros = new Float64Array(delivery.header ? maxBatch : 0);
-    this.firstRecords = new Int32Array(maxBatch);
-    this.offsets = new Int32Array(maxBatch);
-    this.lengths = new Int32Array(maxBatch);
-    this.messages = new Int32Array(maxBatch);
     this.copies = holdWholeBatch || delivery.framing === 'coalesced' || delivery.header;
     const perMessage = FRAME_HEADER_BYTES + entryBytes(maxMessage, delivery.header);
     const bytes = holdWholeBatch ? maxBatch * perMessage : Math.max(SCRATCH_BYTES, 2 * largestDatagram(delivery, maxMessage));
-    this.scratch = new Uint8Array(this.copies ? bytes : 0);
-    this.view = new DataView(this.scratch.buffer);
+    // Every array in one leased buffer (thread-scratch.ts): the f64s first, for their alignment.
+    const stampBytes = delivery.header ? maxBatch * 8 : 0;
+    const scratchBytes = this.copies ? bytes : 0;
+    this.memory = leaseScratch(stampBytes + INT32_ARRAYS * maxBatch * 4 + scratchBytes);
+    let at = 0;
+    const int32s = (): Int32Array => new Int32Array(this.memory, (at += maxBatch * 4) - maxBatch * 4, maxBatch);
+    this.stampsMicros = new Float64Array(this.memory, 0, stampBytes / 8);
+    at = stampBytes;
+    this.recordOffsets = int32s();
+    this.recordLengths = int32s();
+    this.recordNumbers = int32s();
+    this.firstRecords = int32s();
+    this.offsets = int32s();
+    this.lengths = int32s();
+    this.messages = int32s();
+    this.scratch = new Uint8Array(this.memory, at, scratchBytes);
+    this.view = new DataView(this.memory, at, scratchBytes);
     this.frames = new FrameWriter(this.scratch);
+  }
+
+  /** The builder is done: its memory goes back to the thread, for the next sink's builder. */
+  release(): void {
+    returnScratch(this.memory);
   }
 
   /**

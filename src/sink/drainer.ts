@@ -61,6 +61,11 @@ class SinkDrainer {
     );
   }
 
+  /** The sink has ended: its batch memory goes back to the thread for the next sink (thread-scratch.ts). */
+  close(): void {
+    this.datagrams.release();
+  }
+
   /** Connects, marking the sink reachable; an absent sink that is not configured (see kinds.ts) is gone. Returns whether it connected. */
   tryConnect(): boolean {
     this.lastConnectAttempt = Date.now();
@@ -224,10 +229,11 @@ export function drainToSink(task: SinkTask): SinkOutcome {
   const recordMeta = new RecordMeta(task.recordMeta);
   const target = SINK_KINDS[sink.kind].createTarget(sink.path, task.queueShape, sink, recordMeta);
   let reader: RingReader | null = null;
+  let drain: SinkDrainer | null = null;
   try {
     reader = ring.reader({ start: 'latest', policy: sink.policy, evictAfterMs: sink.evictAfterMs, maxBatch: maxBatchFor(sink) });
     entry.slot = reader.slot;
-    const drain = new SinkDrainer(ring, reader, target, entry, shared, task, recordMeta);
+    drain = new SinkDrainer(ring, reader, target, entry, shared, task, recordMeta);
     drain.tryConnect();
     entry.state = SinkState.JOINED;
     return { reason: drain.run() };
@@ -240,6 +246,7 @@ export function drainToSink(task: SinkTask): SinkOutcome {
     entry.setReachable(false);
     if (reader) entry.count(0, reader.lost); // a drop sink's laps, kept past the reader for the totals
     reader?.close();
+    drain?.close();
     target.close();
     entry.state = SinkState.DONE;
   }
