@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ring } from 'msgmux';
+import { Header } from '../src/ring/layout';
 import { runWorker } from './helpers/workers';
 import type { ReadReport } from './fixtures/ring-worker';
 
@@ -77,4 +78,29 @@ test('a second writer in another thread is refused while the first holds the rin
   });
   writer.close();
   assert.deepEqual(await runWorker({ role: 'take-writer', buffer: ring.buffer, count: 0, maxLength: 0 }), { code: null });
+});
+
+test('a reader waiting for records with no deadline returns, empty, once its owner asks it to stop and wakes the ring\'s readers', { timeout: 60_000 }, async () => {
+  const ring = Ring.create({ capacity: 1 << 12 });
+  const writer = ring.writer();
+  // [0]: the worker has joined and is about to wait; [1]: stop
+  const flags = new Int32Array(new SharedArrayBuffer(8));
+  let report: { count: number } | undefined;
+  const done = runWorker<{ count: number }>({ role: 'wait-until', buffer: ring.buffer, count: 0, maxLength: 0, ready: flags }).then((r) => (report = r));
+  const joined = Atomics.waitAsync(flags, 0, 0);
+  if (joined.async) await joined.value;
+  // Past its spin, a reader flags itself asleep: stop it only then, so the stop must reach it by the wake.
+  const i32 = new Int32Array(ring.buffer);
+  const sleeps = Atomics.load(i32, Header.READER_SLEEPS);
+  while (Atomics.load(i32, Header.READER_SLEEPS) === sleeps) await new Promise((resolve) => setTimeout(resolve, 1));
+  await new Promise((resolve) => setTimeout(resolve, 20)); // and into the sleep itself, nearly always
+  Atomics.store(flags, 1, 1);
+  // As the daemon's registry does: wake again until it has noticed (a wake just before its sleep is missed).
+  while (report === undefined) {
+    ring.wakeReaders();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  await done;
+  assert.deepEqual(report, { count: 0 }, 'nothing was written: the wait ended for the stop');
+  writer.close();
 });

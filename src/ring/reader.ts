@@ -82,8 +82,10 @@ export class RingReader {
   private readonly waitRecords: WaitStrategy;
   private readonly writerWaker: Waker;
   private readonly ownSleepers: Waker;
+  /** What else ends the current peekSync's wait (its `until`), or null. */
+  private until: (() => boolean) | null = null;
   private readonly caughtUp: WaitFor = {
-    ready: () => this.hasNew(),
+    ready: () => this.hasNew() || (this.until !== null && this.until()),
     beforeSleep: () => {
       if (this.released !== this.cursor) this.publishCursor();
     },
@@ -227,17 +229,27 @@ export class RingReader {
     return intactFrom;
   }
 
-  /** Like peek, but blocks the thread until at least one record is ready or `timeoutMs` passes. */
-  peekSync(max?: number, timeoutMs?: number): RecordBatch {
+  /**
+   * Like peek, but blocks the thread until at least one record is ready,
+   * `timeoutMs` passes, or `until()` is true (checked whenever the wait wakes:
+   * whoever makes it true calls `ring.wakeReaders()`); returns the batch then,
+   * empty when nothing was ready.
+   */
+  peekSync(max?: number, timeoutMs?: number, until?: () => boolean): RecordBatch {
     if (this.peek(max).count > 0) return this.batch;
     const deadline = deadlineAfter(timeoutMs);
-    for (;;) {
-      if (this.batchEnd !== this.cursor) {
-        this.release(); // the peek skipped a lap or padding and found nothing yet: move past it
-      } else if (!this.waitRecords.waitSync(this.caughtUp, deadline)) {
-        return this.peek(max);
+    this.until = until ?? null;
+    try {
+      for (;;) {
+        if (this.batchEnd !== this.cursor) {
+          this.release(); // the peek skipped a lap or padding and found nothing yet: move past it
+        } else if (!this.waitRecords.waitSync(this.caughtUp, deadline)) {
+          return this.peek(max);
+        }
+        if (this.peek(max).count > 0 || until?.()) return this.batch;
       }
-      if (this.peek(max).count > 0) return this.batch;
+    } finally {
+      this.until = null;
     }
   }
 

@@ -289,7 +289,12 @@ export class Ring {
 
   /**
    * Wakes every reader sleeping for records without publishing any: a reader
-   * whose slot was taken back learns it at once rather than at its next wake.
+   * whose slot was taken back learns it at once rather than at its next wake,
+   * and one whose owner asked it to stop re-checks peekSync's `until`. Readers
+   * sleep on the write cursor, which this does not change: a wake that comes
+   * between a reader's last check and its sleep is missed, so whoever waits
+   * for a reader to notice something else than a take-back calls this again
+   * until it has.
    */
   wakeReaders(): void {
     ringSleeper(this.views).notify(this.views.i32, Header.WRITE_CURSOR);

@@ -61,6 +61,9 @@ class SinkDrainer {
     );
   }
 
+  /** Ends a wait for records when a stop is asked for (the registry then wakes the ring's readers). */
+  private readonly stopRequested = (): boolean => this.entry.stop !== StopRequest.RUN;
+
   /** The sink has ended: its batch memory goes back to the thread for the next sink (thread-scratch.ts). */
   close(): void {
     this.datagrams.release();
@@ -86,7 +89,7 @@ class SinkDrainer {
       const stop = this.entry.stop;
       if (stop === StopRequest.NOW) return 'stopped';
       if (!this.entry.reachable && Date.now() - this.lastConnectAttempt >= RECONNECT_EVERY_MS) this.tryConnect();
-      const batch = this.reader.peekSync(maxBatchFor(this.task.sink), PEEK_WAIT_MS);
+      const batch = this.reader.peekSync(maxBatchFor(this.task.sink), PEEK_WAIT_MS, this.stopRequested);
       if (batch.count === 0) {
         if (stop === StopRequest.DRAIN) return 'stopped';
         this.probeWhenDue();

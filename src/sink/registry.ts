@@ -55,6 +55,8 @@ const SINK_WORKER = path.join(__dirname, '..', '..', 'workers', 'sink.js');
 const JOIN_TIMEOUT_MS = 10_000;
 const RESTART_AFTER_MS = 1_000;
 const IDLE_THREAD_MS = 5_000;
+/** How often a stopped sink's worker is woken again until it ends (see stop()). */
+const REWAKE_MS = 5;
 
 export class SinkRegistry {
   private readonly sinks = new Map<string, RunningSink>();
@@ -149,17 +151,29 @@ export class SinkRegistry {
     const key = normalizeAddress(address);
     const running = this.sinks.get(key);
     if (!running) throw new MsgmuxError(ErrorCode.NOT_SUBSCRIBED, `${key} is not a sink`);
-    running.entry.requestStop(StopRequest.NOW);
+    this.stop(running, StopRequest.NOW);
     await running.done;
+  }
+
+  /**
+   * Asks a sink's worker to stop, and wakes it if it waits on the ring for
+   * records (it sleeps on the ring's word, not on the stop word). A wake can
+   * slip in just before that sleep, so it is repeated until the worker ends.
+   */
+  private stop(running: RunningSink, how: number): void {
+    running.entry.requestStop(how);
+    this.ring.wakeReaders();
+    const again = setInterval(() => this.ring.wakeReaders(), REWAKE_MS);
+    void running.done.finally(() => clearInterval(again));
   }
 
   /** Asks every sink to deliver what the ring holds and stop; after `deadline` (ms since epoch) stops them at once. */
   async drainAll(deadline: number): Promise<void> {
     this.closing = true;
     const all = [...this.sinks.values()];
-    for (const running of all) running.entry.requestStop(StopRequest.DRAIN);
+    for (const running of all) this.stop(running, StopRequest.DRAIN);
     const finished = Promise.all(all.map((running) => running.done));
-    const late = setTimeout(() => all.forEach((running) => running.entry.requestStop(StopRequest.NOW)), Math.max(0, deadline - Date.now()));
+    const late = setTimeout(() => all.forEach((running) => this.stop(running, StopRequest.NOW)), Math.max(0, deadline - Date.now()));
     await finished;
     clearTimeout(late);
     await this.pool.destroy();
