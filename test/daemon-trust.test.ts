@@ -109,6 +109,21 @@ test('an allowed uid receives what is published to its socket', needsRoot, async
   assert.equal(await daemon.stop(), 0);
 });
 
+test('a gid in allowGids admits a sender that has it only as a supplementary group, and only that one', needsRoot, async (t) => {
+  const { queue, control, procs, peer } = setup(t);
+  const GROUP = 4242; // not nobody's primary gid
+  const daemon = await startDaemon(queue, control, [...SMALL, '--allow-gid', String(GROUP)]);
+  procs.push(daemon);
+  const member = `@${uniqueName('member')}`;
+  const admitted = await asUser(NOBODY, peer.file, { bind: member, control, requests: [subscribe(member)] }, [GROUP]);
+  assert.equal(admitted.replies[0]?.ok, true, JSON.stringify(admitted.replies[0]));
+  const outsider = `@${uniqueName('outsider')}`;
+  const refused = await asUser(NOBODY, peer.file, { bind: outsider, control, requests: [subscribe(outsider)] }, [GROUP + 1]);
+  assert.equal(refused.replies[0]?.error?.code, ErrorCode.NOT_ALLOWED, JSON.stringify(refused.replies[0]));
+  assert.deepEqual((await daemonStats(control)).sinks.map((s) => s.path), [member]);
+  assert.equal(await daemon.stop(), 0);
+});
+
 test('sinks per uid and registrations per second are limited, and the errors name the flag', async (t) => {
   const { queue, control, procs, bound } = setup(t);
   const daemon = await startDaemon(queue, control, [...SMALL, '--max-sinks-per-uid', '2', '--registrations-per-second', '3']);

@@ -9,6 +9,9 @@ import { chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DgramSocket } from 'msgmux/native';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { supplementaryGroups } from '../src/trust/groups';
 import { admissionProblem, ownershipProblem, removalProblem, type AdmissionPolicy } from '../src/trust/admission';
 import { UidQuotas } from '../src/trust/quotas';
 import { RequestGuard } from '../src/trust/guard';
@@ -43,6 +46,37 @@ test('only root, the daemon uid and the configured uids and gids may subscribe',
   assert.match(refused.message, /--allow-uid 65534/, 'the refusal says how to allow it');
   assert.equal(admissionProblem(policy, null)?.code, ErrorCode.NOT_ALLOWED, 'no credentials, no entry');
   assert.equal(admissionProblem({ ...policy, allowGids: [] }, cred(5000, 3000))?.code, ErrorCode.NOT_ALLOWED);
+});
+
+test('a gid counts when it is one of the sender\'s supplementary groups; unreadable groups leave only the primary gid', () => {
+  const groups = (list: number[] | null) => () => list;
+  assert.equal(admissionProblem(policy, cred(NOBODY), groups([17, 3000])), null);
+  assert.equal(admissionProblem(policy, cred(NOBODY), groups([17, 3001]))?.code, ErrorCode.NOT_ALLOWED);
+  const gone = admissionProblem(policy, cred(NOBODY), groups(null));
+  assert.equal(gone?.code, ErrorCode.NOT_ALLOWED);
+  assert.match(gone.message, /supplementary groups could not be read \(pid 123 has exited.*only its primary gid was checked/);
+  let asked = 0;
+  admissionProblem({ ...policy, allowGids: [] }, cred(NOBODY), () => (asked++, [3000]));
+  assert.equal(asked, 0, 'with no allowGids, no groups are looked up');
+});
+
+test('supplementary groups come from /proc/<pid>/status of a live process whose real uid and gid match', { skip: !asRoot && 'needs root to set groups' }, async () => {
+  const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--groups=4242,4243', 'sleep', '30'], { stdio: 'ignore' });
+  try {
+    // setpriv execs sleep in the same process: wait until it has switched.
+    const spawned = await new Promise<number>((resolve, reject) => (child.once('spawn', () => resolve(child.pid!)), child.once('error', reject)));
+    let found: number[] | null = null;
+    for (let tries = 0; tries < 500 && found === null; tries++) {
+      found = supplementaryGroups({ pid: spawned, uid: NOBODY, gid: NOBODY });
+      if (found === null) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.deepEqual(found, [4242, 4243]);
+    assert.equal(supplementaryGroups({ pid: spawned, uid: OTHER, gid: NOBODY }), null, 'another uid than the credentials name: not that process');
+  } finally {
+    child.kill('SIGKILL');
+  }
+  await once(child, 'exit');
+  assert.equal(supplementaryGroups({ pid: child.pid!, uid: NOBODY, gid: NOBODY }), null, 'the process has exited');
 });
 
 test('an abstract name is owned only by the socket that sends from it', () => {

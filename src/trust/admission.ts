@@ -1,9 +1,11 @@
 /**
  * Who may change the daemon's sinks, decided from the sender's kernel-checked
  * credentials (SO_PASSCRED) and the config. Pure policy: no sockets here,
- * only an lstat of the path a request names.
+ * only an lstat of the path a request names and a read of the sender's
+ * groups from /proc (both can be swapped for tests).
  *
- *   admissionProblem(policy, cred): MsgmuxError | null        may this uid/gid subscribe at all?
+ *   admissionProblem(policy, cred, groupsOf?): MsgmuxError | null
+ *                                                              may this uid, or one of its groups, subscribe at all?
  *   ownershipProblem(path, cred, from, lstat?): MsgmuxError | null
  *                                                              does the sender own the address it names?
  *   removalProblem(policy, cred, sinkKind, ...): MsgmuxError | null
@@ -12,8 +14,11 @@
  * The rules:
  * - Only the daemon's own uid, root, and the uids and gids the config names
  *   (`allowUids`, `allowGids`; flags --allow-uid, --allow-gid) may register
- *   or remove sinks. The gid is the sender's primary gid as the kernel
- *   reports it; supplementary groups are not consulted.
+ *   or remove sinks. A gid is allowed when it is the sender's primary gid, as
+ *   the kernel reports it, or one of the sending process's supplementary
+ *   groups (/proc/<pid>/status, groups.ts). When those cannot be read (the
+ *   process has exited, its pid was reused) only the primary gid counts, and
+ *   a refusal says so.
  * - A registration names an address the sender owns: the request was sent
  *   from that very address, or the path is a filesystem socket (lstat: not
  *   a symlink) owned by the sender's uid. An abstract name has no owner, so
@@ -25,6 +30,7 @@
  */
 import { lstatSync, type Stats } from 'node:fs';
 import { ErrorCode, MsgmuxError } from '../errors';
+import { supplementaryGroups } from './groups';
 
 export interface Credentials {
   pid: number;
@@ -47,16 +53,30 @@ export const describeSender = (cred: Credentials | null): string =>
 
 const isPrivileged = (policy: AdmissionPolicy, cred: Credentials): boolean => cred.uid === ROOT || cred.uid === policy.daemonUid;
 
-/** Null when `cred` may register sinks; else the refusal, naming the config that would allow it. */
-export function admissionProblem(policy: AdmissionPolicy, cred: Credentials | null): MsgmuxError | null {
+/**
+ * Null when `cred` may register sinks; else the refusal, naming the config
+ * that would allow it. `groupsOf` is asked only when an allowed gid is not
+ * the primary one.
+ */
+export function admissionProblem(
+  policy: AdmissionPolicy,
+  cred: Credentials | null,
+  groupsOf: (cred: Credentials) => number[] | null = supplementaryGroups,
+): MsgmuxError | null {
   if (cred === null) {
     // SO_PASSCRED is on, so the kernel always attaches credentials; their absence means something is wrong.
     return new MsgmuxError(ErrorCode.NOT_ALLOWED, 'the request carried no credentials; it is refused');
   }
   if (isPrivileged(policy, cred) || policy.allowUids.includes(cred.uid) || policy.allowGids.includes(cred.gid)) return null;
+  const groups = policy.allowGids.length > 0 ? groupsOf(cred) : [];
+  if (groups?.some((gid) => policy.allowGids.includes(gid))) return null;
+  const checked =
+    groups === null
+      ? `; its supplementary groups could not be read (pid ${cred.pid} has exited, or is now another process), so only its primary gid was checked`
+      : '';
   return new MsgmuxError(
     ErrorCode.NOT_ALLOWED,
-    `${describeSender(cred)} may not subscribe: only root, the daemon's uid ${policy.daemonUid} and the configured uids and gids may; ` +
+    `${describeSender(cred)} may not subscribe: only root, the daemon's uid ${policy.daemonUid} and the configured uids and gids may${checked}; ` +
       `to allow it, add ${cred.uid} to allowUids (--allow-uid ${cred.uid}) or ${cred.gid} to allowGids (--allow-gid ${cred.gid})`,
   );
 }

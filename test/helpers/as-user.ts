@@ -43,10 +43,15 @@ export function peerScript(): { file: string; dir: string; dispose(): void } {
 const encode = (request: string | Buffer | object): string =>
   (Buffer.isBuffer(request) ? request : Buffer.from(typeof request === 'string' ? request : JSON.stringify(request))).toString('base64');
 
-/** Runs the peer as `uid` (its own gid too, no supplementary groups) and returns what it reported. */
-export async function asUser(uid: number, script: string, spec: PeerSpec): Promise<PeerResult> {
+/** The setpriv arguments that make a process `uid` (gid `uid` too) with exactly `groups` as its supplementary groups. */
+export const becomeUser = (uid: number, groups: number[] = []): string[] => [
+  `--reuid=${uid}`, `--regid=${uid}`, groups.length > 0 ? `--groups=${groups.join(',')}` : '--clear-groups',
+];
+
+/** Runs the peer as `uid` (its own gid too, and `groups`, none by default, as supplementary groups) and returns what it reported. */
+export async function asUser(uid: number, script: string, spec: PeerSpec, groups: number[] = []): Promise<PeerResult> {
   const wire = { ...spec, requests: spec.requests.map(encode) };
-  const child = spawn('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', PYTHON, script, JSON.stringify(wire)], {
+  const child = spawn('setpriv', [...becomeUser(uid, groups), PYTHON, script, JSON.stringify(wire)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
