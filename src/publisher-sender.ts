@@ -12,24 +12,13 @@
  * Publisher with a PublisherTask (src/publisher-task.ts).
  */
 import { Ring } from './ring';
-import { FLAG_WORDS, PRIORITY_BYTES, SENT, WANT_PROGRESS, openForWriting, type PublisherEvent, type PublisherTask } from './publisher-task';
-import { ErrorCode, hasCode } from './errors';
-import { MessageQueue } from './native';
+import { FLAG_WORDS, PRIORITY_BYTES, SENT, WANT_PROGRESS, openForWriting, openForWritingIfThere, type PublisherEvent, type PublisherTask } from './publisher-task';
+import { ErrorCode } from './errors';
 import { Packer } from './publisher-packer';
 import { packedQueueName } from './wire/packed';
 
 const SEND_WAIT_MS = 200;
 const BATCH = 256;
-
-/** The daemon's packed queue, when it reads one (it makes it at start, and removes it when packing is off). */
-function openPacked(queue: string): MessageQueue | null {
-  try {
-    return MessageQueue.open(packedQueueName(queue), { read: false, write: true });
-  } catch (err) {
-    if (hasCode(err, 'ENOENT')) return null;
-    throw err;
-  }
-}
 
 /** Sends until the end-of-stream record, posting ready, progress and failure. */
 export function sendForPublisher(task: PublisherTask, post: (event: PublisherEvent) => void): void {
@@ -40,7 +29,8 @@ export function sendForPublisher(task: PublisherTask, post: (event: PublisherEve
   const bytes = new Uint8Array(task.ring);
   try {
     const queue = openForWriting(task.queue);
-    const packed = openPacked(task.queue);
+    // The daemon's packed queue, when it reads one (it makes it at start, and removes it when packing is off).
+    const packed = openForWritingIfThere(packedQueueName(task.queue));
     const packer = packed === null ? null : new Packer(packed, queue, SEND_WAIT_MS);
     const offsets = new Int32Array(BATCH);
     const lengths = new Int32Array(BATCH);

@@ -7,8 +7,9 @@
  * zero bytes (no priority) is the end of the stream: the sender exits once it
  * has sent everything before it.
  */
-import { ErrorCode, MsgmuxError } from './errors';
-import { MessageQueue } from './native/mq';
+import { ErrorCode, hasCode, MsgmuxError } from './errors';
+import type { MessageQueue } from './native/mq';
+import { openQueueExplained } from './queue-errors';
 
 export interface PublisherTask {
   queue: string;
@@ -32,23 +33,37 @@ export const PRIORITY_BYTES = 2;
 /** Linux's MQ_PRIO_MAX - 1. */
 export const MAX_PRIORITY = 32767;
 
-/** Opens `queue` for writing, naming what is wrong when it cannot. */
+/**
+ * Opens `queue` for writing, naming what is wrong when it cannot: the
+ * daemon's explanations of mq_open failures (queue-errors.ts: which limit,
+ * whose queue, the command that helps), and a missing queue as
+ * ERR_MSGMUX_NO_QUEUE.
+ */
 export function openForWriting(queue: string): MessageQueue {
   try {
-    return MessageQueue.open(queue, { read: false, write: true });
+    return openQueueExplained(queue, { read: false, write: true });
   } catch (err) {
     throw queueError(queue, err);
   }
 }
 
+/** Like openForWriting, but null when the queue does not exist (the daemon's packed queue exists only while it packs). */
+export function openForWritingIfThere(queue: string): MessageQueue | null {
+  try {
+    return openForWriting(queue);
+  } catch (err) {
+    if (hasCode(err, ErrorCode.NO_QUEUE)) return null;
+    throw err;
+  }
+}
+
+/** A queue failure as a MsgmuxError: explained ones as they are, a missing queue as NO_QUEUE, the rest as QUEUE with the errno. */
 export function queueError(queue: string, err: unknown): MsgmuxError {
+  if (err instanceof MsgmuxError) return err;
   const code = (err as { code?: unknown }).code;
   const message = err instanceof Error ? err.message : String(err);
   if (code === 'ENOENT') {
     return new MsgmuxError(ErrorCode.NO_QUEUE, `queue ${queue} does not exist: is msgmux running? (msgmux start creates it)`, { cause: err });
   }
-  if (code === 'EACCES') {
-    return new MsgmuxError('EACCES', `no permission to write to queue ${queue} (the daemon sets its mode with queueMode)`, { cause: err });
-  }
-  return new MsgmuxError(typeof code === 'string' ? code : ErrorCode.QUEUE, `queue ${queue}: ${message}`, { cause: err });
+  return Object.assign(new MsgmuxError(ErrorCode.QUEUE, `queue ${queue}: ${message}`, { cause: err }), { errno: code });
 }

@@ -86,7 +86,8 @@ function explain(err: NodeJS.ErrnoException, request: QueueOpenRequest, context:
   switch (err.code) {
     case 'EMFILE': {
       const maxFds = softLimit(context.procRoot, 'Max open files');
-      if (maxFds !== null && openFds(context.procRoot) >= maxFds - 1) {
+      // Opening a queue that exists charges nothing to RLIMIT_MSGQUEUE: then only the descriptors can be out.
+      if (maxFds !== null && (!request.create || openFds(context.procRoot) >= maxFds - 1)) {
         return {
           code: ErrorCode.QUEUE_LIMIT,
           message: `this process has ${maxFds} descriptors open, its RLIMIT_NOFILE; raise it with: ulimit -n ${maxFds * 2}`,

@@ -13,7 +13,8 @@ import path from 'node:path';
 import { MessageQueue } from 'msgmux/native';
 import { queueBytes, readQueueLimits } from '../src/queue-limits';
 import { ErrorCode } from '../src/errors';
-import { cleanup, daemonStats, logged, startDaemon, uniqueName } from './helpers/daemon';
+import { explainQueueOpenError } from '../src/queue-errors';
+import { BIN, cleanup, daemonStats, logged, startDaemon, uniqueName } from './helpers/daemon';
 
 const OPEN_QUEUE = path.join(__dirname, 'fixtures', 'open-queue.js');
 const asRoot = process.getuid!() === 0;
@@ -65,6 +66,42 @@ test('a queue the user may not open says whose it is and what to do', { skip: !a
   assert.equal(got.code, ErrorCode.QUEUE_PERMISSION);
   assert.match(got.message!, /do not let uid 0 open it to write/);
   assert.match(got.message!, /--queue-mode/);
+});
+
+/** Runs `msgmux pub --queue NAME hello` after `prefix` (a shell prefix ending in exec); returns its exit status and stderr. */
+function pubIn(prefix: string, name: string): { status: number | null; stderr: string } {
+  const child = spawnSync('bash', ['-c', `${prefix} "${process.execPath}" "${BIN}" pub --queue "${name}" hello`], { encoding: 'utf8' });
+  return { status: child.status, stderr: child.stderr };
+}
+
+test('msgmux pub to a queue that is not there says so, with the command that makes it', (t) => {
+  const name = `/${uniqueName('absent')}`;
+  t.after(() => cleanup([], [name]));
+  const got = pubIn('exec', name);
+  assert.equal(got.status, 1, got.stderr);
+  assert.equal(got.stderr, `msgmux: queue ${name} does not exist: is msgmux running? (msgmux start creates it) (${ErrorCode.NO_QUEUE})\n`);
+});
+
+test('msgmux pub to a queue it may not write gets the explanation the daemon gives', { skip: !asRoot && 'needs root to drop capabilities' }, (t) => {
+  const name = `/${uniqueName('closed')}`;
+  t.after(() => cleanup([], [name]));
+  MessageQueue.open(name, { create: true, depth: 1, messageSize: 64, mode: 0 }).close();
+  const prefix = withoutCaps('-dac_override,-dac_read_search');
+  const explained = openIn(prefix, name, { read: false, write: true });
+  assert.equal(explained.code, ErrorCode.QUEUE_PERMISSION, JSON.stringify(explained));
+  const got = pubIn(prefix, name);
+  assert.equal(got.status, 1, got.stderr);
+  assert.equal(got.stderr, `msgmux: ${explained.message} (${ErrorCode.QUEUE_PERMISSION})\n`);
+  assert.match(got.stderr, /belongs to uid 0, gid 0, mode 0000/);
+});
+
+test('EMFILE opening a queue that exists is the descriptor limit, never the queue budget', () => {
+  const emfile = Object.assign(new Error('mq_open /q: EMFILE (Too many open files)'), { code: 'EMFILE' });
+  const open = { name: '/q', create: false, depth: 0, messageSize: 0, access: 'write' };
+  const got = explainQueueOpenError(emfile, open) as Error & { code?: string };
+  assert.equal(got.code, ErrorCode.QUEUE_LIMIT);
+  assert.match(got.message, /descriptors open, its RLIMIT_NOFILE; raise it with: ulimit -n \d+/);
+  assert.doesNotMatch(got.message, /RLIMIT_MSGQUEUE/, 'an open without O_CREAT charges nothing to the queue budget');
 });
 
 test('the daemon creates its queue 0600, and reports an existing queue that is wider', async (t) => {
