@@ -9,7 +9,8 @@
         "native/errors.c",
         "native/dgram.c",
         "native/mq.c",
-        "native/udp.c"
+        "native/udp.c",
+        "native/eventfd.c"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-typedef enum { HANDLE_SOCKET = 1, HANDLE_MQ = 2 } handle_kind;
+typedef enum { HANDLE_SOCKET = 1, HANDLE_MQ = 2, HANDLE_EVENTFD = 3 } handle_kind;
 
 struct env_state;
 
@@ -60,10 +60,11 @@ bool set_prop(napi_env env, napi_value obj, const char *key, napi_value v);
   if (!check_status(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL; \
   for (size_t i_ = argc; i_ < (size_t)(N); i_++) napi_get_undefined(env, &argv[i_]);
 
-/* dgram.c / mq.c / udp.c register their functions on the exports object. */
+/* dgram.c / mq.c / udp.c / eventfd.c register their functions on the exports object. */
 bool dgram_register(napi_env env, napi_value exports);
 bool mq_register(napi_env env, napi_value exports);
 bool udp_register(napi_env env, napi_value exports);
+bool eventfd_register(napi_env env, napi_value exports);
 
 typedef struct { const char *name; napi_callback fn; } export_fn;
 bool export_functions(napi_env env, napi_value exports, const export_fn *fns, size_t count);

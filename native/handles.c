@@ -114,7 +114,8 @@ handle *handle_get(napi_env env, napi_value value, handle_kind kind, napi_value 
   if (h == NULL) return NULL;
   if (h->kind != kind) {
     throw_arg(env, false, "ERR_INVALID_ARG_TYPE",
-              kind == HANDLE_MQ ? "expected a message queue handle" : "expected a socket handle");
+              kind == HANDLE_MQ ? "expected a message queue handle"
+              : kind == HANDLE_EVENTFD ? "expected an eventfd handle" : "expected a socket handle");
     return NULL;
   }
   if (h->fd < 0) { throw_errno(env, EBADF, syscall, target); return NULL; }

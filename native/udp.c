@@ -107,20 +107,25 @@ static int64_t now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* pollMany(fds Int32Array, count, timeoutMs, revents Int32Array) -> ready count. Waits
- * until any descriptor (a socket or a queue: Linux mq descriptors are pollable) is
- * readable. revents[i]: 1 readable, 4 hangup, 8 error; a negative fd is ignored.
- * EINTR is retried with the remaining time. */
+/* pollMany(fds Int32Array, count, timeoutMs, revents Int32Array, events Int32Array|null)
+ * -> ready count. Waits until any descriptor (a socket, a queue: Linux mq descriptors are
+ * pollable, an eventfd) is ready for what events[i] asks (1 readable, 2 writable; without
+ * events: readable). revents[i]: 1 readable, 2 writable, 4 hangup, 8 error; a negative fd
+ * is ignored. EINTR is retried with the remaining time. */
 static napi_value poll_many(napi_env env, napi_callback_info info) {
-  GET_ARGS(4);
-  int32_t count, timeout, *fd_list, *revents;
+  GET_ARGS(5);
+  int32_t count, timeout, *fd_list, *revents, *wanted = NULL;
   if (!arg_int32(env, argv[1], "count", 0, POLL_MAX, &count) ||
       !arg_int32_array(env, argv[0], "fds", (size_t)count, &fd_list) ||
       !arg_int32(env, argv[2], "timeoutMs", -1, INT32_MAX, &timeout) ||
-      !arg_int32_array(env, argv[3], "revents", (size_t)count, &revents))
+      !arg_int32_array(env, argv[3], "revents", (size_t)count, &revents) ||
+      (!arg_is_nullish(env, argv[4]) && !arg_int32_array(env, argv[4], "events", (size_t)count, &wanted)))
     return NULL;
   struct pollfd fds[POLL_MAX];
-  for (int32_t i = 0; i < count; i++) fds[i] = (struct pollfd){.fd = fd_list[i], .events = POLLIN};
+  for (int32_t i = 0; i < count; i++) {
+    int32_t w = wanted ? wanted[i] : 1;
+    fds[i] = (struct pollfd){.fd = fd_list[i], .events = (short)(((w & 1) ? POLLIN : 0) | ((w & 2) ? POLLOUT : 0))};
+  }
   int64_t deadline = timeout >= 0 ? now_ms() + timeout : -1;
   int n;
   for (;;) {
@@ -131,7 +136,7 @@ static napi_value poll_many(napi_env env, napi_callback_info info) {
   if (n < 0) { throw_errno(env, errno, "poll", NULL); return NULL; }
   for (int32_t i = 0; i < count; i++) {
     short r = fds[i].revents;
-    revents[i] = ((r & POLLIN) ? 1 : 0) | ((r & POLLHUP) ? 4 : 0) | ((r & (POLLERR | POLLNVAL)) ? 8 : 0);
+    revents[i] = ((r & POLLIN) ? 1 : 0) | ((r & POLLOUT) ? 2 : 0) | ((r & POLLHUP) ? 4 : 0) | ((r & (POLLERR | POLLNVAL)) ? 8 : 0);
   }
   return make_int(env, n);
 }

@@ -69,3 +69,18 @@ export async function cpuUseOver(pid: number, ms: number): Promise<CpuUse> {
     busyThreads,
   };
 }
+
+/** Per thread (by tid): its name and voluntary context switches so far (each one a sleep the thread woke from). */
+export function voluntarySwitches(pid: number): Map<number, { name: string; switches: number }> {
+  const threads = new Map<number, { name: string; switches: number }>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const status = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
+      const name = /^Name:\s+(.*)$/m.exec(status)?.[1] ?? '?';
+      threads.set(Number(tid), { name, switches: Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN) });
+    } catch {
+      // the thread ended between readdir and read
+    }
+  }
+  return threads;
+}

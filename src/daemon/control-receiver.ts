@@ -9,7 +9,7 @@
 import { unlinkSync } from 'node:fs';
 import { MAX_REQUEST_BYTES } from '../control-protocol';
 import { ErrorCode, hasCode } from '../errors';
-import { DgramSocket } from '../native';
+import { clearDoorbell, DgramSocket, pollEach } from '../native';
 import { SharedState } from './shared-state';
 
 export interface ControlTask {
@@ -23,7 +23,8 @@ export type ControlEvent =
   | { type: 'request'; data: Uint8Array; from: string | null; cred: { pid: number; uid: number; gid: number } | null }
   | { type: 'failed'; code: string; message: string };
 
-const POLL_MS = 100;
+/** Without a doorbell (a state not made by its owner) a stop is only seen by looking, this often. */
+const POLL_WITHOUT_DOORBELL_MS = 100;
 
 /** Binds, replacing a filesystem socket that nobody listens on any more (left by a crash). */
 function bindControl(address: string): DgramSocket {
@@ -48,7 +49,7 @@ function bindControl(address: string): DgramSocket {
   return socket;
 }
 
-/** Receives until SharedState.requestControlStop(), posting each datagram. */
+/** Receives until SharedState.requestControlStop(), posting each datagram; the stop's doorbell ends the wait. */
 export function receiveControl(task: ControlTask, post: (event: ControlEvent) => void): void {
   const shared = new SharedState(task.shared);
   let socket: DgramSocket;
@@ -61,9 +62,15 @@ export function receiveControl(task: ControlTask, post: (event: ControlEvent) =>
   post({ type: 'listening' });
   // One byte more than a request may be, so an oversized datagram is seen as such, not truncated to fit.
   const buffer = new Uint8Array(MAX_REQUEST_BYTES + 1);
+  const doorbell = shared.controlDoorbellFd;
+  const fds = Int32Array.of(socket.fd, doorbell);
+  const events = Int32Array.of(1, 1);
+  const revents = new Int32Array(2);
   try {
     while (!shared.controlStopRequested) {
-      if (!socket.poll({ readable: true }, POLL_MS).readable) continue;
+      pollEach(fds, events, 2, doorbell < 0 ? POLL_WITHOUT_DOORBELL_MS : -1, revents);
+      if (revents[1] !== 0) clearDoorbell(doorbell);
+      if ((revents[0] & 1) === 0) continue;
       const got = socket.recv(buffer);
       post({ type: 'request', data: buffer.slice(0, Math.min(got.length, buffer.length)), from: got.from, cred: got.cred ?? null });
     }

@@ -119,6 +119,7 @@ export class Daemon {
       legs = NetworkLegs.prepare(config, log, shared, ring, queue.messageSize);
     } catch (err) {
       shm?.close();
+      shared.close();
       queue.close();
       throw err;
     }
@@ -132,6 +133,7 @@ export class Daemon {
     await legs.startBridge((err) => daemon?.onFatal(err)).catch(async (err: Error) => {
       await registry.drainAll(Date.now());
       shm?.close();
+      shared.close();
       queue.close();
       throw err;
     });
@@ -143,6 +145,7 @@ export class Daemon {
     if (first.type === 'failed') {
       await Promise.all([registry.drainAll(Date.now()), legs.stop(Date.now())]);
       shm?.close();
+      shared.close();
       queue.close();
       throw new MsgmuxError(first.code, `cannot listen on the control socket ${config.control}: ${first.message}`);
     }
@@ -221,7 +224,10 @@ export class Daemon {
     this.log.info({ drainTimeoutMs: this.config.drainTimeoutMs }, 'stopping: draining the ring to every live sink');
     this.shared.requestControlStop();
     this.shared.requestIngestStop();
-    const giveUp = setTimeout(() => this.shared.requestIngestStop(true), Math.max(0, deadline - Date.now()));
+    const giveUp = setTimeout(() => {
+      this.shared.requestIngestStop(true);
+      this.ring.signalWriter(); // ingest may be waiting for room, asleep on the ring's word
+    }, Math.max(0, deadline - Date.now()));
     // A failed ingest never reports: what it counted in shared memory is all there is.
     const failed = this.workersExited.then((): IngestReport => ({ ingested: this.shared.ingested, abandoned: 0, malformedPacked: 0 }));
     const ingested = await Promise.race([this.ingestReport, failed]);
@@ -233,6 +239,7 @@ export class Daemon {
     this.shm?.close(); // the ring's threads are gone: its file can go
     this.replies.close();
     this.queue.close();
+    this.shared.close(); // every thread that polled a doorbell has ended
     const fields = { ingested: ingested.ingested, abandoned: ingested.abandoned, malformedPacked: ingested.malformedPacked, queueWaiting: this.queue.waitingAtClose };
     if (ingested.abandoned > 0) this.log.error(fields, 'stopped; the drain deadline passed before every accepted message was written');
     else this.log.info(fields, 'stopped');

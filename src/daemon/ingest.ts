@@ -18,7 +18,7 @@
  */
 // The daemon's ring may be in shared memory (config shm): its waits are then futex(2).
 import '../shm/futex-waits';
-import { MessageQueue } from '../native';
+import { clearDoorbell, MessageQueue } from '../native';
 import { Ring } from '../ring';
 import { align8 } from '../ring/layout';
 import { IngestSources, type IngestSourcesTask } from '../source/ingest-sources';
@@ -47,7 +47,6 @@ export const IngestState = { STARTING: 0, WAITING_FOR_SINKS: 1, READING: 2, STOP
 export const INGEST_STATE_NAMES = ['starting', 'waiting for a sink', 'reading', 'stopped', 'waiting for the slowest sink'] as const;
 
 const BATCH = 64;
-const WAIT_MS = 100;
 
 /** What ingest posts once the queue is open and every source joined, before its report. */
 export const INGEST_READY = 'ready';
@@ -61,16 +60,31 @@ export function ingest(task: IngestTask, onReady: () => void = () => undefined):
   const offsets = Int32Array.from({ length: BATCH }, (_, k) => k * slot);
   const lengths = new Int32Array(BATCH);
   const sources = new IngestSources(task, BATCH);
+  // Every wait here is woken, never timed: sinks and readers wake the ring's writer, a stop rings the doorbell.
+  const doorbell = shared.ingestDoorbellFd;
+  // Without one (a state not made by its owner) a stop is only seen by looking: every 100 ms.
+  const pollMs = doorbell < 0 ? 100 : -1;
+  const abandoning = (): boolean => shared.ingestStop >= 2;
   let abandoned = 0;
   onReady();
 
-  /** Writes what was taken; taken means accepted, so it waits through a stop request until told to abandon. */
+  /** Waits until the queue or a source is readable, or a stop rings; returns the ready bit set (see IngestSources.poll). */
+  const waitForInput = (): number => {
+    const ready = sources.poll(queue.fd, pollMs, doorbell);
+    if (ready & sources.wakeBit) clearDoorbell(doorbell);
+    return ready & ~sources.wakeBit;
+  };
+
+  /**
+   * Writes what was taken; taken means accepted, so it waits through a stop
+   * request until told to abandon (the daemon then wakes the ring's writer).
+   */
   const write = (bytes: Uint8Array, at: Int32Array, sizes: Int32Array, taken: number, origin: OriginCode): number => {
     sources.mark(taken, origin);
     let written = writer.tryWriteRegions(bytes, at, sizes, 0, taken);
     if (written < taken) shared.ingestState = IngestState.WAITING_FOR_ROOM;
-    while (written < taken && shared.ingestStop < 2) {
-      written += writer.writeRegionsSync(bytes, at.subarray(written), sizes.subarray(written), taken - written, WAIT_MS);
+    while (written < taken && !abandoning()) {
+      written += writer.writeRegionsSync(bytes, at.subarray(written), sizes.subarray(written), taken - written, undefined, abandoning);
     }
     sources.wrote(written);
     shared.addIngested(written);
@@ -82,14 +96,20 @@ export function ingest(task: IngestTask, onReady: () => void = () => undefined):
     while (shared.ingestStop === 0) {
       if (shared.liveSinks === 0) {
         shared.ingestState = IngestState.WAITING_FOR_SINKS;
-        shared.waitForLiveSinks(WAIT_MS);
+        shared.waitForLiveSinks();
         continue;
       }
       shared.ingestState = IngestState.READING;
-      // Only the queue: wait in mq_timedreceive. With other sources: poll them all, then take what is there.
-      const ready = sources.count === 0 ? 1 : sources.poll(queue.fd, WAIT_MS);
+      // Only the queue: take what is there, and poll only when it was empty. With other sources: poll them all first.
+      if (sources.count === 0) {
+        const taken = queue.receiveBatch(scratch, 0, slot, BATCH, lengths, null, 0);
+        if (taken > 0) write(scratch, offsets, lengths, taken, Origin.LOCAL);
+        else waitForInput();
+        continue;
+      }
+      const ready = waitForInput();
       if (ready & 1) {
-        const taken = queue.receiveBatch(scratch, 0, slot, BATCH, lengths, null, sources.count === 0 ? WAIT_MS : 0);
+        const taken = queue.receiveBatch(scratch, 0, slot, BATCH, lengths, null, 0);
         write(scratch, offsets, lengths, taken, Origin.LOCAL);
       }
       if (ready > 1) sources.drain(ready, write);

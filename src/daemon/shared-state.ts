@@ -3,25 +3,64 @@
  * steer its threads, and counters they keep so that `stats` costs a few
  * plain loads, never a message round trip.
  *
- *   header (64 B): ingest stop, live sink count, ingest state, control-receiver stop, ingested
+ *   header (64 B): ingest stop, live sink count, ingest state, control-receiver stop, ingested,
+ *     ingest's doorbell and the control receiver's (descriptor + 1), ingest's wake word
  *   one 64-byte line per sink: see SinkEntry (src/sink/state.ts)
+ *
+ * Waits in those threads are wakeable, never timed checks of a flag: a stop
+ * request changes its word, notifies it, and rings the thread's doorbell (an
+ * eventfd its poll(2) watches beside its socket or queue). The thread that
+ * creates the state (the main thread) owns every doorbell and closes them in
+ * close(), once the threads that poll them have ended.
  */
-import { SINK_LINE_BYTES, SinkEntry } from '../sink/state';
+import { Doorbell } from '../native';
+import { addLiveSinks, SINK_LINE_BYTES, SinkEntry, type LiveSinkWords } from '../sink/state';
 
-const Header = { INGEST_STOP: 0, LIVE_SINKS: 1, INGEST_STATE: 2, CONTROL_STOP: 3, INGESTED_F64_BYTE: 16 } as const;
+const Header = {
+  INGEST_STOP: 0, LIVE_SINKS: 1, INGEST_STATE: 2, CONTROL_STOP: 3, INGESTED_F64_BYTE: 16,
+  INGEST_DOORBELL: 6, CONTROL_DOORBELL: 7, INGEST_WAKE: 8,
+} as const;
 const HEADER_BYTES = 64;
+const LIVE_SINK_WORDS: LiveSinkWords = { count: Header.LIVE_SINKS, ingestWake: Header.INGEST_WAKE };
+
+/** The doorbells, on the owning side only: ingest's, the control receiver's, and one per sink line (made when first used). */
+interface Doorbells {
+  ingest: Doorbell;
+  control: Doorbell;
+  sinks: (Doorbell | undefined)[];
+}
 
 export class SharedState {
   readonly i32: Int32Array;
   private readonly f64: Float64Array;
 
-  constructor(readonly buffer: SharedArrayBuffer) {
+  constructor(readonly buffer: SharedArrayBuffer, private readonly doorbells: Doorbells | null = null) {
     this.i32 = new Int32Array(buffer);
     this.f64 = new Float64Array(buffer);
+    if (doorbells) {
+      Atomics.store(this.i32, Header.INGEST_DOORBELL, doorbells.ingest.fd + 1);
+      Atomics.store(this.i32, Header.CONTROL_DOORBELL, doorbells.control.fd + 1);
+    }
   }
 
+  /** The owner's state (the main thread's): it holds the doorbells. */
   static create(maxSinks: number): SharedState {
-    return new SharedState(new SharedArrayBuffer(HEADER_BYTES + SINK_LINE_BYTES * maxSinks));
+    const ingest = new Doorbell();
+    let control: Doorbell;
+    try {
+      control = new Doorbell();
+    } catch (err) {
+      ingest.close();
+      throw err;
+    }
+    return new SharedState(new SharedArrayBuffer(HEADER_BYTES + SINK_LINE_BYTES * maxSinks), { ingest, control, sinks: [] });
+  }
+
+  /** Closes the doorbells (owner only): call once no thread that polls them is left. */
+  close(): void {
+    if (!this.doorbells) return;
+    const { ingest, control, sinks } = this.doorbells;
+    for (const bell of [ingest, control, ...sinks]) bell?.close();
   }
 
   // ---- ingest ----
@@ -31,9 +70,20 @@ export class SharedState {
     return Atomics.load(this.i32, Header.INGEST_STOP);
   }
 
+  /**
+   * Wakes ingest where it waits for sinks or for input. Ingest waiting for
+   * room in the ring is woken by the ring (Ring.signalWriter), as it sleeps on the ring's word.
+   */
   requestIngestStop(abandon = false): void {
     Atomics.store(this.i32, Header.INGEST_STOP, abandon ? 2 : 1);
-    Atomics.notify(this.i32, Header.LIVE_SINKS); // wakes an ingest idling for sinks
+    Atomics.add(this.i32, Header.INGEST_WAKE, 1);
+    Atomics.notify(this.i32, Header.INGEST_WAKE);
+    this.doorbells?.ingest.ring();
+  }
+
+  /** Ingest's doorbell (rung by a stop request), for its poll(2) beside its queue; -1 when none. */
+  get ingestDoorbellFd(): number {
+    return Atomics.load(this.i32, Header.INGEST_DOORBELL) - 1;
   }
 
   /** One of IngestState (src/daemon/ingest.ts). */
@@ -61,12 +111,18 @@ export class SharedState {
 
   /** Readers that are not sink workers (attached processes) joining (+1) or leaving (-1) the live count. */
   addLiveSinks(n: number): void {
-    if (Atomics.add(this.i32, Header.LIVE_SINKS, n) === 0 && n > 0) Atomics.notify(this.i32, Header.LIVE_SINKS);
+    addLiveSinks(this.i32, LIVE_SINK_WORDS, n);
   }
 
-  /** Ingest sleeps here while there are no live sinks (or until `timeoutMs`). */
-  waitForLiveSinks(timeoutMs: number): void {
-    Atomics.wait(this.i32, Header.LIVE_SINKS, 0, timeoutMs);
+  /**
+   * Ingest sleeps here while there are no live sinks, until one goes live or
+   * a stop is requested: both bump the wake word before notifying it, and
+   * it is loaded before the checks, so neither is slept through.
+   */
+  waitForLiveSinks(): void {
+    const wake = Atomics.load(this.i32, Header.INGEST_WAKE);
+    if (this.liveSinks !== 0 || this.ingestStop !== 0) return;
+    Atomics.wait(this.i32, Header.INGEST_WAKE, wake);
   }
 
   // ---- control receiver ----
@@ -77,11 +133,20 @@ export class SharedState {
 
   requestControlStop(): void {
     Atomics.store(this.i32, Header.CONTROL_STOP, 1);
+    this.doorbells?.control.ring();
+  }
+
+  /** The control receiver's doorbell (rung by its stop request), polled beside its socket; -1 when none. */
+  get controlDoorbellFd(): number {
+    return Atomics.load(this.i32, Header.CONTROL_DOORBELL) - 1;
   }
 
   // ---- sinks ----
 
+  /** Sink line `index`; on the owning side, with its doorbell (made on first use, kept for the lines' next sinks). */
   sink(index: number): SinkEntry {
-    return new SinkEntry(this.i32, this.f64, (HEADER_BYTES + SINK_LINE_BYTES * index) >> 2, Header.LIVE_SINKS);
+    let bell: Doorbell | null = null;
+    if (this.doorbells) bell = this.doorbells.sinks[index] ??= new Doorbell();
+    return new SinkEntry(this.i32, this.f64, (HEADER_BYTES + SINK_LINE_BYTES * index) >> 2, LIVE_SINK_WORDS, bell);
   }
 }

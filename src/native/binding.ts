@@ -63,9 +63,15 @@ export interface NativeBinding {
   udpConnect(h: NativeHandle, ip: Bytes, port: number, target: Target): void;
   udpMulticastOptions(h: NativeHandle, ttl: number, iface: Bytes, loopback: boolean, target: Target): void;
   udpJoin(h: NativeHandle, group: Bytes, iface: Bytes, target: Target): void;
-  /** poll(2) for POLLIN on fds[0 … count); revents: 1 readable, 4 hangup, 8 error. */
-  pollMany(fds: Int32Array, count: number, timeoutMs: number, revents: Int32Array): number;
+  /** poll(2) on fds[0 … count) for events[i] (1 readable, 2 writable; null: readable); revents: 1 readable, 2 writable, 4 hangup, 8 error. */
+  pollMany(fds: Int32Array, count: number, timeoutMs: number, revents: Int32Array, events?: Int32Array | null): number;
   readonly POLL_MAX: number;
+
+  // eventfd(2) (eventfd.c): a doorbell. The handle rings it; a waiting thread polls and clears it by number.
+  eventfdOpen(): NativeHandle;
+  eventfdSignal(h: NativeHandle): void;
+  /** Resets the counter; returns whether it had been signalled. */
+  eventfdClear(fd: number): boolean;
 }
 
 /** The package root is the nearest ancestor holding binding.gyp (works from src/ and dist/src/). */

@@ -53,6 +53,8 @@
  *
  *   pollReadable(fds: Int32Array, count: number, timeoutMs: number, revents: Int32Array): number
  *                                                   // poll(2) for POLLIN on sockets and queues, count <= POLL_MAX
+ *   pollEach(fds, events, count, timeoutMs, revents) // the same with per-fd events (1 readable, 2 writable)
+ *   new Doorbell() .fd .ring() .close(); clearDoorbell(fd) // eventfd(2): ends another thread's poll
  *
  * Errors: a failed syscall throws an Error with `code` (errno name, e.g.
  * 'ECONNREFUSED', 'EAGAIN'), `errno`, `syscall`, `address`, and a message like
@@ -71,7 +73,8 @@
 export { DgramSocket } from './dgram';
 export type { DgramSocketOptions, PeerCredentials, PollEvents, PollResult, ReceivedDatagram } from './dgram';
 export { MessageQueue } from './mq';
-export { POLL_MAX, pollReadable, UdpSocket } from './udp';
+export { POLL_MAX, pollEach, pollReadable, UdpSocket } from './udp';
+export { clearDoorbell, Doorbell } from './doorbell';
 export type { MulticastSendOptions } from './udp';
 export type { MessageQueueOpenOptions, QueueAttributes, ReceivedMessage } from './mq';
 export { decodeAddress, encodeAddress } from './address';

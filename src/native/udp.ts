@@ -96,3 +96,12 @@ export const POLL_MAX = 64;
 export function pollReadable(fds: Int32Array, count: number, timeoutMs: number, revents: Int32Array): number {
   return nativeBinding().pollMany(fds, count, timeoutMs, revents);
 }
+
+/**
+ * poll(2) on `fds[0 … count)` for what `events[i]` asks: 1 readable, 2
+ * writable, 3 both. revents[i] gets 1 readable, 2 writable, 4 hangup, 8
+ * error. Returns how many are ready (0 on timeout); timeoutMs -1 waits forever.
+ */
+export function pollEach(fds: Int32Array, events: Int32Array, count: number, timeoutMs: number, revents: Int32Array): number {
+  return nativeBinding().pollMany(fds, count, timeoutMs, revents, events);
+}

@@ -104,14 +104,18 @@ export class RingWriter {
     }
   }
 
-  /** Like writeSync for regions of a receive buffer. */
-  writeRegionsSync(source: Bytes, offsets: Int32Array, lengths: Int32Array, count: number, timeoutMs?: number): number {
+  /**
+   * Like writeSync for regions of a receive buffer. `until`, checked
+   * whenever the wait wakes, ends it early: whoever makes it true must then
+   * wake the writer (`Ring.signalWriter`), so no timeout is needed to see it.
+   */
+  writeRegionsSync(source: Bytes, offsets: Int32Array, lengths: Int32Array, count: number, timeoutMs?: number, until?: () => boolean): number {
     const deadline = deadlineAfter(timeoutMs);
     let done = 0;
     for (let timedOut = false; ; ) {
       done += this.tryWriteRegions(source, offsets, lengths, done, count);
-      if (done === count || timedOut) return done;
-      timedOut = !this.waitRoom.waitSync(this.roomFor(lengths[done]), deadline);
+      if (done === count || timedOut || until?.()) return done;
+      timedOut = !this.waitRoom.waitSync(this.roomFor(lengths[done], false, until), deadline);
     }
   }
 
@@ -252,13 +256,14 @@ export class RingWriter {
    * records, and the readers keep their cores instead of trading them with
    * the writer batch by batch. Readers signal when they cross `WRITER_WAKE_AT`.
    */
-  private roomFor(length: number, checkOpen = false): WaitFor {
+  private roomFor(length: number, checkOpen = false, until?: () => boolean): WaitFor {
     const { i32, capacity } = this.ring;
     const space = this.spaceFor(length);
     let wanted = 0; // 0 while spinning: any room for the record will do
     return {
       ready: () => {
         if (checkOpen) this.checkOpen();
+        if (until?.()) return true;
         return this.hasRoom(space) && seqDiff(this.limit, seqAdd(this.position, wanted)) >= 0;
       },
       beforeSleep: () => {

@@ -1,7 +1,7 @@
 /** A sink that is an AF_UNIX datagram socket: sendmmsg straight out of the given regions. */
 import { hasCode } from '../errors';
 import { DgramSocket } from '../native';
-import type { SinkTarget } from './target';
+import type { RoomWait, SinkTarget } from './target';
 
 export class DatagramTarget implements SinkTarget {
   private socket: DgramSocket | null = null;
@@ -36,7 +36,7 @@ export class DatagramTarget implements SinkTarget {
     }
   }
 
-  send(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, waitMs: number): number {
+  send(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, wait: RoomWait): number {
     const socket = this.socket!;
     try {
       return socket.sendBatch(source, offsets, lengths, count);
@@ -44,7 +44,7 @@ export class DatagramTarget implements SinkTarget {
       if (!hasCode(err, 'EAGAIN')) throw err;
     }
     // poll can say writable while the peer's queue is still full: one retry, then report no room.
-    socket.poll({ writable: true }, waitMs);
+    wait.forWritable(socket.fd);
     try {
       return socket.sendBatch(source, offsets, lengths, count);
     } catch (err) {

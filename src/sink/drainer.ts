@@ -20,16 +20,18 @@ import { SinkState, StopRequest, type SinkEntry } from './state';
 import { isGone, type SinkTarget } from './target';
 import type { SinkOutcome, SinkTask } from './task';
 import { DatagramBuilder } from './datagram-builder';
+import { SendWait, WaitEnd } from './send-wait';
 import type { Sink } from './spec';
 
 const MAX_BATCH = 256;
 /** A coalesced sink takes more per peek: records are cheap to frame, and each datagram then carries more. */
 const MAX_COALESCED_BATCH = 1024;
 const PEEK_WAIT_MS = 100;
-const SEND_WAIT_MS = 100;
 /** A drop sink waits this long for room, then drops the rest of the batch: it never holds stale data. */
 const DROP_SINK_WAIT_MS = 10;
 const MAX_BACKOFF_MS = 64;
+/** An evict sink past its budget looks whether it was evicted at least this far apart. */
+const MIN_EVICTION_CHECK_MS = 10;
 const RECONNECT_EVERY_MS = 250;
 /** An idle, reachable sink is checked this often: a closed one is removed within about this long. */
 const PROBE_EVERY_MS = 1_000;
@@ -42,6 +44,7 @@ class SinkDrainer {
   private readonly datagrams: DatagramBuilder;
   private lastConnectAttempt = 0;
   private lastProbe = Date.now();
+  private readonly sendWait: SendWait;
 
   constructor(
     ring: Ring,
@@ -56,6 +59,7 @@ class SinkDrainer {
     // sink copies a whole batch out before releasing it; a gating one sends out of the ring.
     const { framing, header } = task.sink;
     const copyAll = reader.policy === 'drop';
+    this.sendWait = new SendWait(entry.doorbellFd);
     this.datagrams = new DatagramBuilder(
       new Uint8Array(ring.buffer), recordMeta, { framing, header }, task.queueShape.messageSize, maxBatchFor(task.sink), copyAll,
     );
@@ -160,10 +164,13 @@ class SinkDrainer {
   /**
    * Sends every datagram, counting its messages (datagram d carries
    * messages[d]) as it goes. A gating sink waits for room as long as it
-   * takes; a wake-up that sent nothing backs off (1 ms doubling to 64 ms), so
-   * a hung sink costs no CPU. A drop sink waits briefly, then drops the rest
-   * (by policy). A datagram the sink can never take (EMSGSIZE) is counted
-   * undelivered and too large, never truncated.
+   * takes, in one poll that a stop also ends (SendWait), so a hung sink
+   * costs no CPU and no wake-ups; an evict sink wakes when its budget may
+   * have run out, to learn whether it was evicted. Only a wait that ended
+   * writable yet sent nothing backs off (1 ms doubling to 64 ms): poll can
+   * say writable while the peer is still full. A drop sink waits briefly,
+   * then drops the rest (by policy). A datagram the sink can never take
+   * (EMSGSIZE) is counted undelivered and too large, never truncated.
    */
   private deliver(
     source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, messages: Int32Array, recordNumbers: Int32Array,
@@ -174,15 +181,16 @@ class SinkDrainer {
       for (let d = from; d < to; d++) n += messages[d];
       return n;
     };
+    const { sendWait } = this;
+    const since = Date.now();
     let done = 0;
     let backoff = 0;
     while (done < count) {
       if (this.entry.stop === StopRequest.NOW) return this.entry.count(0, 0, messagesIn(done, count));
       if (this.reader.evicted) throw new MsgmuxError(ErrorCode.READER_EVICTED, 'evicted while waiting for the sink');
+      sendWait.prepare(patient ? this.patientWaitMs(since) : DROP_SINK_WAIT_MS);
       try {
-        const n = this.target.send(
-          source, offsets.subarray(done), lengths.subarray(done), count - done, patient ? SEND_WAIT_MS : DROP_SINK_WAIT_MS, recordNumbers.subarray(done),
-        );
+        const n = this.target.send(source, offsets.subarray(done), lengths.subarray(done), count - done, sendWait, recordNumbers.subarray(done));
         if (n > 0) {
           this.entry.count(messagesIn(done, done + n));
           done += n;
@@ -202,9 +210,23 @@ class SinkDrainer {
         if (!this.holdUntilBack()) return this.entry.count(0, 0, messagesIn(done, count));
         continue;
       }
+      // Rung (a stop) or timed out (an eviction check): the loop's checks decide. Writable yet full: back off.
+      if (sendWait.ended !== WaitEnd.WRITABLE) continue;
       backoff = Math.min(MAX_BACKOFF_MS, Math.max(1, backoff * 2));
       this.entry.napUnlessStopped(backoff);
     }
+  }
+
+  /**
+   * How long a gating sink waits for room at a time: a block sink until
+   * there is room (-1); an evict sink until its budget, counted from `since`,
+   * may have run out, then a quarter budget at a time.
+   */
+  private patientWaitMs(since: number): number {
+    if (this.reader.policy !== 'evict') return -1;
+    const budget = this.task.sink.evictAfterMs;
+    const left = since + budget - Date.now();
+    return left > 0 ? left : Math.max(MIN_EVICTION_CHECK_MS, budget >> 2);
   }
 
   /**

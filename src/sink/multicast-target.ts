@@ -11,7 +11,7 @@ import { hasCode } from '../errors';
 import { parseGroupAddress } from '../inet-address';
 import { UdpSocket, type MulticastSendOptions } from '../native';
 import type { RecordMeta } from '../source/record-meta';
-import type { SinkTarget } from './target';
+import type { RoomWait, SinkTarget } from './target';
 
 export class MulticastTarget implements SinkTarget {
   private socket: UdpSocket | null = null;
@@ -42,7 +42,7 @@ export class MulticastTarget implements SinkTarget {
     this.socket = socket;
   }
 
-  send(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, waitMs: number, recordNumbers?: Int32Array): number {
+  send(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, wait: RoomWait, recordNumbers?: Int32Array): number {
     const local = this.recordMeta && recordNumbers ? this.recordMeta.localPrefix(recordNumbers, count) : count;
     if (local === 0) return this.recordMeta!.networkPrefix(recordNumbers!, count); // skipped: counted as taken
     const socket = this.socket!;
@@ -53,7 +53,7 @@ export class MulticastTarget implements SinkTarget {
       if (hasCode(err, 'ECONNREFUSED')) return socket.sendBatch(source, offsets, lengths, local);
       if (!hasCode(err, 'EAGAIN') && !hasCode(err, 'ENOBUFS')) throw err;
     }
-    socket.waitWritable(waitMs);
+    wait.forWritable(socket.fd);
     try {
       return socket.sendBatch(source, offsets, lengths, local);
     } catch (err) {

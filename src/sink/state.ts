@@ -4,13 +4,16 @@
  *
  *   state, stop request, ring slot, reachable, then f64 counters:
  *   delivered; dropped by policy (a drop sink lapped or without room);
- *   undelivered (the sink was absent, or could not take a message); too large (of those, EMSGSIZE)
+ *   undelivered (the sink was absent, or could not take a message); too large (of those, EMSGSIZE);
+ *   then the line's doorbell (its descriptor + 1; 0: none), which outlives the sinks that use the line
  */
+import type { Doorbell } from '../native';
 
 export const SINK_LINE_BYTES = 64;
 const Line = {
   STATE: 0, STOP: 1, SLOT: 2, REACHABLE: 3,
   DELIVERED_F64_BYTE: 16, BY_POLICY_F64_BYTE: 24, UNDELIVERED_F64_BYTE: 32, TOO_LARGE_F64_BYTE: 40,
+  DOORBELL: 12,
 } as const;
 
 /** What became of messages a sink worker took from the ring. */
@@ -26,20 +29,51 @@ export const SinkState = { FREE: 0, STARTING: 1, JOINED: 2, DONE: 3 } as const;
 /** What the main thread asks of a sink worker. */
 export const StopRequest = { RUN: 0, DRAIN: 1, NOW: 2 } as const;
 
+/** Where ingest learns that there are live sinks: their count, and the word it sleeps on (src/daemon/shared-state.ts). */
+export interface LiveSinkWords {
+  count: number;
+  ingestWake: number;
+}
+
+/**
+ * Adds `n` to the live-sink count; the first live sink wakes ingest, which
+ * sleeps on its wake word (bumped first, so it never sleeps through it).
+ */
+export function addLiveSinks(i32: Int32Array, words: LiveSinkWords, n: number): void {
+  if (Atomics.add(i32, words.count, n) === 0 && n > 0) {
+    Atomics.add(i32, words.ingestWake, 1);
+    Atomics.notify(i32, words.ingestWake);
+  }
+}
+
 export class SinkEntry {
   /**
    * @param word        the line's first Int32 index
-   * @param liveSinksWord  the Int32 index of the daemon's live-sink count, kept in step with `reachable`
+   * @param liveSinks   the daemon's live-sink words, kept in step with `reachable`
+   * @param doorbell    the line's doorbell, on the thread that owns it (the main thread): a stop rings it
    */
   constructor(
     private readonly i32: Int32Array,
     private readonly f64: Float64Array,
     private readonly word: number,
-    private readonly liveSinksWord: number,
-  ) {}
+    private readonly liveSinks: LiveSinkWords,
+    private readonly doorbell: Doorbell | null = null,
+  ) {
+    if (doorbell) Atomics.store(i32, word + Line.DOORBELL, doorbell.fd + 1);
+  }
 
+  /** Clears the line for a new sink; its doorbell stays. */
   reset(): void {
-    this.i32.fill(0, this.word, this.word + SINK_LINE_BYTES / 4);
+    this.i32.fill(0, this.word, this.word + Line.DOORBELL);
+    this.i32.fill(0, this.word + Line.DOORBELL + 1, this.word + SINK_LINE_BYTES / 4);
+  }
+
+  /**
+   * The descriptor of the line's doorbell, which a stop request rings: a
+   * sink worker blocked in poll(2) watches it too. -1 when the line has none.
+   */
+  get doorbellFd(): number {
+    return Atomics.load(this.i32, this.word + Line.DOORBELL) - 1;
   }
 
   get state(): number {
@@ -62,9 +96,11 @@ export class SinkEntry {
     return Atomics.load(this.i32, this.word + Line.STOP);
   }
 
+  /** Asks the worker to stop, waking it wherever it waits: a nap, or a poll(2) that watches the doorbell. */
   requestStop(how: number): void {
     Atomics.store(this.i32, this.word + Line.STOP, how);
     Atomics.notify(this.i32, this.word + Line.STOP);
+    this.doorbell?.ring();
   }
 
   /** Sleeps up to `ms` unless a stop is requested meanwhile: a backoff that never delays a stop. */
@@ -91,9 +127,7 @@ export class SinkEntry {
   setReachable(reachable: boolean): void {
     if (this.reachable === reachable) return;
     Atomics.store(this.i32, this.word + Line.REACHABLE, reachable ? 1 : 0);
-    if (Atomics.add(this.i32, this.liveSinksWord, reachable ? 1 : -1) === 0 && reachable) {
-      Atomics.notify(this.i32, this.liveSinksWord);
-    }
+    addLiveSinks(this.i32, this.liveSinks, reachable ? 1 : -1);
   }
 
   private f64At(byte: number): number {

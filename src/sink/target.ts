@@ -1,8 +1,19 @@
 /**
  * Where a sink worker delivers. Every kind takes a run of records as regions
  * of one buffer, so the drain loop is written once. A target only moves
- * bytes; retry and backoff are the loop's.
+ * bytes; retry and backoff are the loop's, and so is the wait for room: a
+ * target hands its descriptor to the loop's RoomWait, which a stop also ends.
+ *
+ * EAGAIN: poll can say a datagram socket is writable while the peer's queue
+ * is still full, so a target retries once after the wait and then reports
+ * no room; the loop backs off when that happens, so it never spins.
  */
+
+/** The drain loop's wait for room (src/sink/send-wait.ts): its length and its other ends are the loop's. */
+export interface RoomWait {
+  /** Waits until `fd` is writable, or the wait is ended otherwise (a stop, its time); returns whether it is writable. */
+  forWritable(fd: number): boolean;
+}
 
 export interface SinkTarget {
   readonly address: string;
@@ -10,11 +21,12 @@ export interface SinkTarget {
   connect(): void;
   /**
    * Sends records k < count (bytes `[offsets[k], offsets[k] + lengths[k])` of
-   * `source`), waiting up to `waitMs` for room for the first. Returns how
-   * many went: 0 means there was still no room. Throws when the peer is gone.
-   * `recordNumbers[k]` is record k's number in the stream, for targets that look up its origin.
+   * `source`), waiting in `wait` for room for the first when there is none.
+   * Returns how many went: 0 means there was still no room. Throws when the
+   * peer is gone. `recordNumbers[k]` is record k's number in the stream, for
+   * targets that look up its origin.
    */
-  send(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, waitMs: number, recordNumbers?: Int32Array): number;
+  send(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, wait: RoomWait, recordNumbers?: Int32Array): number;
   /**
    * Checks, without sending anything, that someone still holds the address;
    * throws the syscall error (a gone one: see isGone) when nobody does. The

@@ -5,7 +5,8 @@
  * order, and records from several are interleaved as they arrive.
  *
  * poll() returns a bit set: bit 0 the queue, bit k + 1 source k (the packed
- * queue first, when there is one; then the groups; then the channel).
+ * queue first, when there is one; then the groups; then the channel), and
+ * `wakeBit` when the wake descriptor (ingest's doorbell) was readable.
  *
  * Before a run of records is written, mark() fills their entries in the
  * record table (src/source/record-meta.ts): origin and ingest stamp.
@@ -66,8 +67,8 @@ export class IngestSources {
     this.recordMeta = new RecordMeta(task.recordMeta);
     this.firstGroup = this.packed ? 2 : 1;
     this.nextIndex = RecordMeta.nextIndexOf(task.ring);
-    this.fds = new Int32Array(1 + this.count);
-    this.revents = new Int32Array(1 + this.count);
+    this.fds = new Int32Array(2 + this.count);
+    this.revents = new Int32Array(2 + this.count);
   }
 
   /** Sources besides the queue. */
@@ -75,12 +76,18 @@ export class IngestSources {
     return (this.packed ? 1 : 0) + this.multicast.length + (this.channel ? 1 : 0);
   }
 
-  /** Waits until the queue (fd) or any source is readable; returns the ready bit set. */
-  poll(queueFd: number, timeoutMs: number): number {
+  /** The bit poll() sets when the wake descriptor was readable. */
+  get wakeBit(): number {
+    return 1 << (this.count + 1);
+  }
+
+  /** Waits until the queue (fd), any source or `wakeFd` (-1: none) is readable; returns the ready bit set. */
+  poll(queueFd: number, timeoutMs: number, wakeFd = -1): number {
     this.fds[0] = queueFd;
     if (this.packed) this.fds[1] = this.packed.fd;
     this.multicast.forEach((source, k) => (this.fds[this.firstGroup + k] = source.fd));
     if (this.channel) this.fds[this.count] = this.channel.fd;
+    this.fds[this.count + 1] = wakeFd;
     const wait = this.channel?.pending ? 0 : timeoutMs;
     const n = pollReadable(this.fds, this.fds.length, wait, this.revents);
     let ready = 0;
