@@ -33,6 +33,7 @@ import { THREAD_LIMITS } from '../thread-limits';
 import { packingInfo, type PackingInfo } from '../wire/packed';
 
 const WORKERS = path.join(__dirname, '..', '..', 'workers');
+/** Too-large messages are logged at most this often (and only when a sink counted some). */
 const LOSS_LOG_EVERY_MS = 1_000;
 
 export interface DaemonStats {
@@ -61,7 +62,6 @@ export interface DaemonStats {
 export class Daemon {
   private stopping: Promise<IngestReport> | null = null;
   private readonly guard: RequestGuard;
-  private readonly lossLog: NodeJS.Timeout;
   private readonly workersExited: Promise<unknown>;
   private readonly ingestReport: Promise<IngestReport>;
   private readonly tally = new ControlTally();
@@ -84,7 +84,7 @@ export class Daemon {
     private readonly shm: ShmReaders | null,
   ) {
     this.guard = new RequestGuard(config);
-    this.lossLog = setInterval(() => registry.logTooLarge(), LOSS_LOG_EVERY_MS).unref();
+    this.logTooLargeAfter(shared.tooLargeEvents);
     registry.onEnded = (sinkPath) => this.guard.ended(sinkPath);
     this.workersExited = Promise.all([once(ingest, 'exit'), once(controlReceiver, 'exit')]);
     let ready: () => void = () => undefined;
@@ -233,7 +233,6 @@ export class Daemon {
     const ingested = await Promise.race([this.ingestReport, failed]);
     clearTimeout(giveUp);
     await Promise.all([this.registry.drainAll(deadline), this.legs.stop(deadline)]);
-    clearInterval(this.lossLog);
     this.registry.logTooLarge();
     await this.workersExited;
     this.shm?.close(); // the ring's threads are gone: its file can go
@@ -244,6 +243,19 @@ export class Daemon {
     if (ingested.abandoned > 0) this.log.error(fields, 'stopped; the drain deadline passed before every accepted message was written');
     else this.log.info(fields, 'stopped');
     return ingested;
+  }
+
+  /**
+   * Logs what sinks found too large once one counts some, then waits at
+   * least LOSS_LOG_EVERY_MS before the next: no timer runs while none do.
+   */
+  private logTooLargeAfter(seen: number): void {
+    void this.shared.tooLargeAfter(seen).then(() => {
+      if (this.stopping) return; // shutdown logs the rest
+      const now = this.shared.tooLargeEvents;
+      this.registry.logTooLarge();
+      setTimeout(() => this.logTooLargeAfter(now), LOSS_LOG_EVERY_MS).unref();
+    });
   }
 
   private async serve(event: Extract<ControlEvent, { type: 'request' }>): Promise<void> {

@@ -4,7 +4,7 @@
  * plain loads, never a message round trip.
  *
  *   header (64 B): ingest stop, live sink count, ingest state, control-receiver stop, ingested,
- *     ingest's doorbell and the control receiver's (descriptor + 1), ingest's wake word
+ *     ingest's doorbell and the control receiver's (descriptor + 1), ingest's wake word, too-large events
  *   one 64-byte line per sink: see SinkEntry (src/sink/state.ts)
  *
  * Waits in those threads are wakeable, never timed checks of a flag: a stop
@@ -14,16 +14,17 @@
  * close(), once the threads that poll them have ended.
  */
 import { Doorbell } from '../native';
-import { addLiveSinks, SINK_LINE_BYTES, SinkEntry, type LiveSinkWords } from '../sink/state';
+import { addLiveSinks, SINK_DOORBELL_WORD, SINK_LINE_BYTES, SinkEntry, type DaemonWords } from '../sink/state';
 
 const Header = {
   INGEST_STOP: 0, LIVE_SINKS: 1, INGEST_STATE: 2, CONTROL_STOP: 3, INGESTED_F64_BYTE: 16,
-  INGEST_DOORBELL: 6, CONTROL_DOORBELL: 7, INGEST_WAKE: 8,
+  INGEST_DOORBELL: 6, CONTROL_DOORBELL: 7, INGEST_WAKE: 8, TOO_LARGE_EVENTS: 9,
 } as const;
 const HEADER_BYTES = 64;
-const LIVE_SINK_WORDS: LiveSinkWords = { count: Header.LIVE_SINKS, ingestWake: Header.INGEST_WAKE };
+const lineWord = (index: number): number => (HEADER_BYTES + SINK_LINE_BYTES * index) >> 2;
+const DAEMON_WORDS: DaemonWords = { liveSinks: Header.LIVE_SINKS, ingestWake: Header.INGEST_WAKE, tooLargeEvents: Header.TOO_LARGE_EVENTS };
 
-/** The doorbells, on the owning side only: ingest's, the control receiver's, and one per sink line (made when first used). */
+/** The doorbells, on the owning side only: ingest's, the control receiver's, and one per running sink. */
 interface Doorbells {
   ingest: Doorbell;
   control: Doorbell;
@@ -111,7 +112,7 @@ export class SharedState {
 
   /** Readers that are not sink workers (attached processes) joining (+1) or leaving (-1) the live count. */
   addLiveSinks(n: number): void {
-    addLiveSinks(this.i32, LIVE_SINK_WORDS, n);
+    addLiveSinks(this.i32, DAEMON_WORDS, n);
   }
 
   /**
@@ -143,10 +144,34 @@ export class SharedState {
 
   // ---- sinks ----
 
-  /** Sink line `index`; on the owning side, with its doorbell (made on first use, kept for the lines' next sinks). */
+  /** Sink line `index`; on the owning side, with its doorbell (made when the line's sink first asks). */
   sink(index: number): SinkEntry {
     let bell: Doorbell | null = null;
     if (this.doorbells) bell = this.doorbells.sinks[index] ??= new Doorbell();
-    return new SinkEntry(this.i32, this.f64, (HEADER_BYTES + SINK_LINE_BYTES * index) >> 2, LIVE_SINK_WORDS, bell);
+    return new SinkEntry(this.i32, this.f64, lineWord(index), DAEMON_WORDS, bell);
+  }
+
+  /**
+   * Closes sink line `index`'s doorbell (owner only). Call it once the sink
+   * worker that polled it has ended: the line's next sink gets a new one, and
+   * a late stop request rings nothing (a closed Doorbell ignores ring()).
+   */
+  closeSinkDoorbell(index: number): void {
+    const bell = this.doorbells?.sinks[index];
+    if (!bell) return;
+    this.doorbells!.sinks[index] = undefined;
+    Atomics.store(this.i32, lineWord(index) + SINK_DOORBELL_WORD, 0);
+    bell.close();
+  }
+
+  /** How many times sinks have counted messages too large for them (SinkEntry.count). */
+  get tooLargeEvents(): number {
+    return Atomics.load(this.i32, Header.TOO_LARGE_EVENTS);
+  }
+
+  /** Resolves once tooLargeEvents differs from `seen`, without blocking the event loop and without a timer. */
+  async tooLargeAfter(seen: number): Promise<void> {
+    const wait = Atomics.waitAsync(this.i32, Header.TOO_LARGE_EVENTS, seen);
+    if (wait.async) await wait.value;
   }
 }

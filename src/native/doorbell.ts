@@ -28,9 +28,9 @@ export class Doorbell {
     return this.#native.fd(this.#handle);
   }
 
-  /** Makes the descriptor readable until a waiter clears it. */
+  /** Makes the descriptor readable until a waiter clears it. Once closed, does nothing: nobody waits on it any more. */
   ring(): void {
-    this.#native.eventfdSignal(this.#handle);
+    if (this.fd >= 0) this.#native.eventfdSignal(this.#handle);
   }
 
   close(): void {

@@ -236,6 +236,7 @@ export class SinkRegistry {
   private ended(running: RunningSink, outcome: SinkOutcome): void {
     const { sink, index } = running;
     if (this.sinks.get(sink.path) === running) this.sinks.delete(sink.path);
+    this.shared.closeSinkDoorbell(index); // its worker has returned: nothing polls it any more
     this.freeIndexes.push(index);
     this.onEnded(sink.path);
     const counts = running.entry.counts();

@@ -5,7 +5,7 @@
  *   state, stop request, ring slot, reachable, then f64 counters:
  *   delivered; dropped by policy (a drop sink lapped or without room);
  *   undelivered (the sink was absent, or could not take a message); too large (of those, EMSGSIZE);
- *   then the line's doorbell (its descriptor + 1; 0: none), which outlives the sinks that use the line
+ *   then the sink's doorbell (its descriptor + 1; 0: none), which a stop request rings
  */
 import type { Doorbell } from '../native';
 
@@ -15,6 +15,8 @@ const Line = {
   DELIVERED_F64_BYTE: 16, BY_POLICY_F64_BYTE: 24, UNDELIVERED_F64_BYTE: 32, TOO_LARGE_F64_BYTE: 40,
   DOORBELL: 12,
 } as const;
+/** The Int32 word of a line that holds its doorbell's descriptor + 1 (0: none). */
+export const SINK_DOORBELL_WORD = Line.DOORBELL;
 
 /** What became of messages a sink worker took from the ring. */
 export interface SinkCounts {
@@ -29,18 +31,23 @@ export const SinkState = { FREE: 0, STARTING: 1, JOINED: 2, DONE: 3 } as const;
 /** What the main thread asks of a sink worker. */
 export const StopRequest = { RUN: 0, DRAIN: 1, NOW: 2 } as const;
 
-/** Where ingest learns that there are live sinks: their count, and the word it sleeps on (src/daemon/shared-state.ts). */
-export interface LiveSinkWords {
-  count: number;
+/**
+ * The daemon's words a sink line reports to (src/daemon/shared-state.ts):
+ * the live-sink count and the word ingest sleeps on while there is none;
+ * the count of too-large events, which the main thread waits on to log them.
+ */
+export interface DaemonWords {
+  liveSinks: number;
   ingestWake: number;
+  tooLargeEvents: number;
 }
 
 /**
  * Adds `n` to the live-sink count; the first live sink wakes ingest, which
  * sleeps on its wake word (bumped first, so it never sleeps through it).
  */
-export function addLiveSinks(i32: Int32Array, words: LiveSinkWords, n: number): void {
-  if (Atomics.add(i32, words.count, n) === 0 && n > 0) {
+export function addLiveSinks(i32: Int32Array, words: DaemonWords, n: number): void {
+  if (Atomics.add(i32, words.liveSinks, n) === 0 && n > 0) {
     Atomics.add(i32, words.ingestWake, 1);
     Atomics.notify(i32, words.ingestWake);
   }
@@ -49,20 +56,20 @@ export function addLiveSinks(i32: Int32Array, words: LiveSinkWords, n: number): 
 export class SinkEntry {
   /**
    * @param word        the line's first Int32 index
-   * @param liveSinks   the daemon's live-sink words, kept in step with `reachable`
+   * @param daemon      the daemon's words: the live-sink count, kept in step with `reachable`; too-large events
    * @param doorbell    the line's doorbell, on the thread that owns it (the main thread): a stop rings it
    */
   constructor(
     private readonly i32: Int32Array,
     private readonly f64: Float64Array,
     private readonly word: number,
-    private readonly liveSinks: LiveSinkWords,
+    private readonly daemon: DaemonWords,
     private readonly doorbell: Doorbell | null = null,
   ) {
     if (doorbell) Atomics.store(i32, word + Line.DOORBELL, doorbell.fd + 1);
   }
 
-  /** Clears the line for a new sink; its doorbell stays. */
+  /** Clears the line for a new sink; the doorbell the owner gave it stays. */
   reset(): void {
     this.i32.fill(0, this.word, this.word + Line.DOORBELL);
     this.i32.fill(0, this.word + Line.DOORBELL + 1, this.word + SINK_LINE_BYTES / 4);
@@ -127,7 +134,7 @@ export class SinkEntry {
   setReachable(reachable: boolean): void {
     if (this.reachable === reachable) return;
     Atomics.store(this.i32, this.word + Line.REACHABLE, reachable ? 1 : 0);
-    addLiveSinks(this.i32, this.liveSinks, reachable ? 1 : -1);
+    addLiveSinks(this.i32, this.daemon, reachable ? 1 : -1);
   }
 
   private f64At(byte: number): number {
@@ -147,12 +154,19 @@ export class SinkEntry {
     };
   }
 
-  /** Only the sink's own worker counts. `tooLarge` is a part of `undelivered`, counted in both. */
+  /**
+   * Only the sink's own worker counts. `tooLarge` is a part of `undelivered`,
+   * counted in both; counting some wakes the main thread, which logs them.
+   */
   count(delivered: number, droppedByPolicy = 0, undelivered = 0, tooLarge = 0): void {
     const base = (this.word << 2) / 8;
     this.f64[base + Line.DELIVERED_F64_BYTE / 8] += delivered;
     this.f64[base + Line.BY_POLICY_F64_BYTE / 8] += droppedByPolicy;
     this.f64[base + Line.UNDELIVERED_F64_BYTE / 8] += undelivered;
     this.f64[base + Line.TOO_LARGE_F64_BYTE / 8] += tooLarge;
+    if (tooLarge > 0) {
+      Atomics.add(this.i32, this.daemon.tooLargeEvents, 1);
+      Atomics.notify(this.i32, this.daemon.tooLargeEvents);
+    }
   }
 }
