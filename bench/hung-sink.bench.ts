@@ -29,8 +29,13 @@ const MAX_MESSAGE = 128;
 const QUEUE_DEPTH = 10;
 /** A send that waits this long without room means the bus is full. */
 const FULL_AFTER_MS = 500;
-/** Time for the daemon's threads to reach the waits they would stay in. */
-const SETTLE_MS = 2000;
+/**
+ * Time for the daemon's threads to reach the waits they would stay in, and
+ * for V8's housekeeping after the last control request (its memory reducer
+ * runs GCs for some seconds after activity) to end: the interval measured is
+ * then the daemon's steady state.
+ */
+const SETTLE_MS = 10_000;
 
 interface Plan {
   seconds: number;
@@ -40,6 +45,8 @@ interface Plan {
 interface ThreadWakeups {
   tid: number;
   name: string;
+  /** "main" for the main thread; otherwise the syscall it was blocked in at the end (sink and control: poll). */
+  waitingIn: string;
   wakeups: number;
   onCpuMs: number;
 }
@@ -90,7 +97,9 @@ async function measureQuiet(daemon: BenchDaemon, seconds: number): Promise<Omit<
   const after = voluntarySwitches(daemon.pid);
   const onCpu = new Map(cpu.busyThreads.map((t) => [t.tid, t.onCpuMs]));
   const threads = [...after]
-    .map(([tid, t]) => ({ tid, name: t.name, wakeups: t.switches - (before.get(tid)?.switches ?? 0), onCpuMs: onCpu.get(tid) ?? 0 }))
+    .map(([tid, t]) => ({
+      tid, name: t.name, waitingIn: tid === daemon.pid ? 'main' : t.waitingIn, wakeups: t.switches - (before.get(tid)?.switches ?? 0), onCpuMs: onCpu.get(tid) ?? 0,
+    }))
     .filter((t) => t.wakeups > 0)
     .sort((a, b) => b.wakeups - a.wakeups);
   const wakeups = threads.reduce((sum, t) => sum + t.wakeups, 0);
@@ -116,9 +125,8 @@ async function measureState(state: StateResult['state'], plan: Plan): Promise<St
     let publishedUntilFull = 0;
     if (state === 'hung') publishedUntilFull = fillBus(daemon.queue);
     await sleep(SETTLE_MS);
-    const { ingest } = await daemon.stats();
-    await sleep(SETTLE_MS); // the stats request's own wake-ups are over
     const measured = await measureQuiet(daemon, plan.seconds);
+    const { ingest } = await daemon.stats(); // afterwards: a request wakes the daemon
     return { state, publishedUntilFull, ingest, ...measured };
   } finally {
     await daemon.stop();
@@ -129,7 +137,7 @@ async function measureState(state: StateResult['state'], plan: Plan): Promise<St
 function report(results: StateResult[]): void {
   const rows = results.map((r) => [
     r.state, r.ingest, `${r.seconds.toFixed(1)} s`, `${r.cpuMs.toFixed(0)} ms`, `${r.cpuMsFromSchedstat.toFixed(1)} ms`,
-    String(r.wakeups), r.wakeupsPerSecond.toFixed(2), r.threads.map((t) => `${t.name}/${t.tid}: ${t.wakeups}`).join(', '),
+    String(r.wakeups), r.wakeupsPerSecond.toFixed(2), r.threads.map((t) => `${t.tid} (${t.waitingIn}): ${t.wakeups}`).join(', '),
     r.loadAverage.before[0].toFixed(2),
   ]);
   console.log(markdownTable(['state', 'ingest', 'interval', 'CPU (ticks)', 'CPU (schedstat)', 'wake-ups', 'per s', 'by thread', 'load avg'], rows));

@@ -70,14 +70,28 @@ export async function cpuUseOver(pid: number, ms: number): Promise<CpuUse> {
   };
 }
 
-/** Per thread (by tid): its name and voluntary context switches so far (each one a sleep the thread woke from). */
-export function voluntarySwitches(pid: number): Map<number, { name: string; switches: number }> {
-  const threads = new Map<number, { name: string; switches: number }>();
+/** x86-64 numbers of the syscalls a waiting Node thread sits in. */
+const WAIT_SYSCALLS: Record<string, string> = { 7: 'poll', 202: 'futex', 232: 'epoll_wait', 281: 'epoll_pwait', 243: 'mq_timedreceive', 242: 'mq_timedsend' };
+
+/**
+ * Per thread (by tid): its name, voluntary context switches so far (each one
+ * a sleep the thread woke from), and the syscall it is blocked in now (a hint
+ * at which thread it is: Node names them all "node").
+ */
+export function voluntarySwitches(pid: number): Map<number, { name: string; switches: number; waitingIn: string }> {
+  const threads = new Map<number, { name: string; switches: number; waitingIn: string }>();
   for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
     try {
       const status = fs.readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
       const name = /^Name:\s+(.*)$/m.exec(status)?.[1] ?? '?';
-      threads.set(Number(tid), { name, switches: Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN) });
+      let waitingIn = '?';
+      try {
+        const nr = fs.readFileSync(`/proc/${pid}/task/${tid}/syscall`, 'utf8').split(' ')[0];
+        waitingIn = WAIT_SYSCALLS[nr] ?? (nr === 'running' ? 'running' : `syscall ${nr}`);
+      } catch {
+        // not readable (another user's process): only the hint is lost
+      }
+      threads.set(Number(tid), { name, waitingIn, switches: Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN) });
     } catch {
       // the thread ended between readdir and read
     }
