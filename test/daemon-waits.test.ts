@@ -3,12 +3,14 @@
  * wait must end when the daemon asks: a sink worker blocked on a socket that
  * is never read ends on unsubscribe and on shutdown, and ingest, blocked on a
  * full ring behind it, lets the daemon stop at its drain deadline. Nothing
- * the other sinks were given is lost.
+ * the other sinks were given is lost. And the main thread, which no longer
+ * wakes every second to look, still logs what a sink found too large.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { MessageQueue } from 'msgmux/native';
 import { controlCall } from '../src/control-client';
 import { daemonSetup, lines, logged, statsWhen, uniqueName, type DaemonSetup, type Proc } from './helpers/daemon';
 
@@ -69,4 +71,32 @@ test('SIGTERM while a block sink and ingest wait for room: the daemon stops at i
   assert.ok(stopped.abandoned > 0, `ingest gave up the batch it held: ${JSON.stringify(stopped)}`);
   assert.ok(stopped.ingested > 0 && stopped.ingested + stopped.abandoned + stopped.queueWaiting <= N, JSON.stringify(stopped));
   assert.ok(daemon.stderr.some(logged('sink stopped')), 'the hung sink was stopped, not left behind');
+});
+
+test('messages too large for a running sink are logged while it runs, though no timer looks for them', async (t) => {
+  const setup = daemonSetup(t);
+  // An mq sink whose queue (made here, first) takes 16-byte messages: every 100-byte message is EMSGSIZE for it.
+  const small = `/${uniqueName('small')}`;
+  setup.queues.push(small);
+  MessageQueue.open(small, { create: true, read: false, write: true, depth: 4, messageSize: 16 }).close();
+  const config = path.join(setup.dir, 'msgmux.json');
+  writeFileSync(config, JSON.stringify({ sinks: [{ path: small, kind: 'mq' }] }));
+  const daemon = await setup.startDaemon(['--config', config, '--no-packing']);
+  const witness = await setup.startSink(['--bind', `@${uniqueName('witness')}`, '--register', setup.control, '--expect', '3']);
+  const messages = lines('m', 3, 100);
+  assert.equal(await publisher(setup, messages).exited, 0);
+  assert.deepEqual((await witness.result()).received, messages);
+
+  // Said as they are counted, at most a line a second: the last line's total covers all three.
+  const tooLarge = (line: string): { sink?: string; total?: number } | null => {
+    try {
+      const parsed = JSON.parse(line) as { msg?: string; sink?: string; total?: number };
+      return parsed.msg?.includes('were larger than sink') ? parsed : null;
+    } catch {
+      return null;
+    }
+  };
+  const line = tooLarge(await daemon.waitFor((l) => tooLarge(l)?.total === 3, 'the too-large log lines'))!;
+  assert.equal(line.sink, small);
+  assert.equal(await daemon.stop(), 0);
 });
