@@ -108,6 +108,8 @@ export function ingest(task: IngestTask, onReady: () => void = () => undefined):
         continue;
       }
       const ready = waitForInput();
+      // The wait has no end but input or a stop: the sinks may all have gone meanwhile, and then nothing is taken.
+      if (shared.liveSinks === 0 || shared.ingestStop !== 0) continue;
       if (ready & 1) {
         const taken = queue.receiveBatch(scratch, 0, slot, BATCH, lengths, null, 0);
         write(scratch, offsets, lengths, taken, Origin.LOCAL);
