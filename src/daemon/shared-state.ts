@@ -159,7 +159,7 @@ export class SharedState {
   closeSinkDoorbell(index: number): void {
     const bell = this.doorbells?.sinks[index];
     if (!bell) return;
-    this.doorbells!.sinks[index] = undefined;
+    this.doorbells.sinks[index] = undefined;
     Atomics.store(this.i32, lineWord(index) + SINK_DOORBELL_WORD, 0);
     bell.close();
   }
