@@ -22,7 +22,7 @@ import { SinkRegistry, type SinkStats } from '../sink/registry';
 import type { SinkCounts } from '../sink/state';
 import { openBusQueue, type BusQueue } from './bus-queue';
 import type { ControlEvent, ControlTask } from './control-receiver';
-import { INGEST_READY, INGEST_STATE_NAMES, type IngestReport, type IngestTask } from './ingest';
+import { INGEST_READY, reportedIngestState, type INGEST_STATE_NAMES, type IngestReport, type IngestTask } from './ingest';
 import { EXTRA_SINK_LINES, NetworkLegs, type NatsStats, type SourceStats } from './network-legs';
 import { SharedState } from './shared-state';
 import { ShmReaders, type ShmStats } from './shm-readers';
@@ -196,7 +196,7 @@ export class Daemon {
     const sinks = this.registry.stats();
     return {
       ingested: this.shared.ingested,
-      ingest: INGEST_STATE_NAMES[this.shared.ingestState],
+      ingest: reportedIngestState(this.shared),
       queue: { name, depth, messageSize, waiting: this.queue.waiting() },
       ring: { capacity: this.ring.capacity, written: this.ring.written },
       totals: this.registry.totals(sinks),

@@ -26,7 +26,6 @@ import type { Sink } from './spec';
 const MAX_BATCH = 256;
 /** A coalesced sink takes more per peek: records are cheap to frame, and each datagram then carries more. */
 const MAX_COALESCED_BATCH = 1024;
-const PEEK_WAIT_MS = 100;
 /** A drop sink waits this long for room, then drops the rest of the batch: it never holds stale data. */
 const DROP_SINK_WAIT_MS = 10;
 const MAX_BACKOFF_MS = 64;
@@ -35,6 +34,12 @@ const MIN_EVICTION_CHECK_MS = 10;
 const RECONNECT_EVERY_MS = 250;
 /** An idle, reachable sink is checked this often: a closed one is removed within about this long. */
 const PROBE_EVERY_MS = 1_000;
+/**
+ * How long an idle sink waits for records before it looks after itself: a
+ * stop wakes the wait, so only the probe (reachable) or the reconnect
+ * (unreachable) sets it, and an idle sink wakes about once a second.
+ */
+const idleWaitMs = (reachable: boolean): number => (reachable ? PROBE_EVERY_MS : RECONNECT_EVERY_MS);
 
 class SinkGone extends Error {}
 
@@ -93,7 +98,7 @@ class SinkDrainer {
       const stop = this.entry.stop;
       if (stop === StopRequest.NOW) return 'stopped';
       if (!this.entry.reachable && Date.now() - this.lastConnectAttempt >= RECONNECT_EVERY_MS) this.tryConnect();
-      const batch = this.reader.peekSync(maxBatchFor(this.task.sink), PEEK_WAIT_MS, this.stopRequested);
+      const batch = this.reader.peekSync(maxBatchFor(this.task.sink), idleWaitMs(this.entry.reachable), this.stopRequested);
       if (batch.count === 0) {
         if (stop === StopRequest.DRAIN) return 'stopped';
         this.probeWhenDue();
