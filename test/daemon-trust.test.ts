@@ -144,6 +144,30 @@ test('sinks per uid and registrations per second are limited, and the errors nam
   assert.equal(await daemon.stop(), 0);
 });
 
+test('a uid at its sink limit is not refused for sinks whose sockets just closed', async (t) => {
+  const { queue, control, procs, bound } = setup(t);
+  const daemon = await startDaemon(queue, control, [...SMALL, '--max-sinks-per-uid', '2']);
+  procs.push(daemon);
+  const first = [1, 2].map((k) => `@${uniqueName(`old${k}`)}`);
+  const sockets = first.map((name) => bound(name));
+  for (const name of first) assert.equal((await controlRequest(control, subscribe(name))).ok, true);
+  // Both close and are at once replaced, well before an idle probe could notice: the replacements are admitted.
+  sockets.forEach((socket) => socket.close());
+  const second = [1, 2].map((k) => `@${uniqueName(`new${k}`)}`);
+  second.forEach((name) => bound(name));
+  for (const name of second) {
+    const reply = await controlRequest(control, subscribe(name));
+    assert.equal(reply.ok, true, JSON.stringify(reply));
+  }
+  assert.deepEqual((await daemonStats(control)).sinks.map((s) => s.path).sort(), [...second].sort());
+  // Live ones still count: a third is refused.
+  const third = `@${uniqueName('third')}`;
+  bound(third);
+  const refused = await controlRequest(control, subscribe(third));
+  assert.equal(!refused.ok && refused.error.code, ErrorCode.SINK_QUOTA);
+  assert.equal(await daemon.stop(), 0);
+});
+
 test('maxSinks refuses the next sink with the flag that raises it', async (t) => {
   const { queue, control, procs, bound } = setup(t);
   const daemon = await startDaemon(queue, control, [...SMALL, '--max-sinks', '1']);

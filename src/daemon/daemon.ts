@@ -18,6 +18,7 @@ import { ErrorCode, MsgmuxError } from '../errors';
 import type { Logger } from '../log';
 import { DgramSocket } from '../native';
 import { Ring } from '../ring';
+import { isReachable } from '../sink/datagram-target';
 import { SinkRegistry, type SinkStats } from '../sink/registry';
 import type { SinkCounts } from '../sink/state';
 import { openBusQueue, type BusQueue } from './bus-queue';
@@ -285,6 +286,17 @@ export class Daemon {
     }
   }
 
+  /**
+   * Removes those of `paths` that are dynamic sinks whose socket is gone. A
+   * closed sink is otherwise noticed by its next send or idle probe (within
+   * about a second): a uid at its sink limit that replaces its subscribers
+   * must not be refused for the ones that just closed.
+   */
+  private async reapGone(paths: string[]): Promise<void> {
+    const gone = paths.filter((path) => this.registry.kindOf(path) === 'dynamic' && !isReachable(path));
+    await Promise.all(gone.map((path) => this.registry.remove(path)));
+  }
+
   private async handle(request: ControlRequest, { cred, from }: Extract<ControlEvent, { type: 'request' }>): Promise<ControlReply> {
     if (this.stopping) throw new MsgmuxError(ErrorCode.STOPPING, 'msgmux is stopping');
     switch (request.op) {
@@ -294,6 +306,7 @@ export class Daemon {
           throw new MsgmuxError(ErrorCode.BAD_REQUEST, `${request.path} is this daemon's own control socket; it cannot be a sink`);
         }
         const existing = this.registry.has(request.path);
+        if (!existing) await this.reapGone(this.guard.heldAtLimit(cred));
         this.guard.checkSubscribe(request.path, cred, from, existing);
         await this.registry.add({
           path: request.path,

@@ -1,7 +1,7 @@
 /** A sink that is an AF_UNIX datagram socket: sendmmsg straight out of the given regions. */
 import { hasCode } from '../errors';
 import { DgramSocket } from '../native';
-import type { RoomWait, SinkTarget } from './target';
+import { isGone, type RoomWait, type SinkTarget } from './target';
 
 export class DatagramTarget implements SinkTarget {
   private socket: DgramSocket | null = null;
@@ -56,5 +56,15 @@ export class DatagramTarget implements SinkTarget {
   close(): void {
     this.socket?.close();
     this.socket = null;
+  }
+}
+
+/** Whether someone still holds `address` (a fresh connect succeeds); false only when it is gone (see isGone). */
+export function isReachable(address: string): boolean {
+  try {
+    new DatagramTarget(address).probe();
+    return true;
+  } catch (err) {
+    return !isGone(err);
   }
 }

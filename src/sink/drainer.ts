@@ -34,12 +34,6 @@ const MIN_EVICTION_CHECK_MS = 10;
 const RECONNECT_EVERY_MS = 250;
 /** An idle, reachable sink is checked this often: a closed one is removed within about this long. */
 const PROBE_EVERY_MS = 1_000;
-/**
- * How long an idle sink waits for records before it looks after itself: a
- * stop wakes the wait, so only the probe (reachable) or the reconnect
- * (unreachable) sets it, and an idle sink wakes about once a second.
- */
-const idleWaitMs = (reachable: boolean): number => (reachable ? PROBE_EVERY_MS : RECONNECT_EVERY_MS);
 
 class SinkGone extends Error {}
 
@@ -98,7 +92,7 @@ class SinkDrainer {
       const stop = this.entry.stop;
       if (stop === StopRequest.NOW) return 'stopped';
       if (!this.entry.reachable && Date.now() - this.lastConnectAttempt >= RECONNECT_EVERY_MS) this.tryConnect();
-      const batch = this.reader.peekSync(maxBatchFor(this.task.sink), idleWaitMs(this.entry.reachable), this.stopRequested);
+      const batch = this.reader.peekSync(maxBatchFor(this.task.sink), this.idleWaitMs(), this.stopRequested);
       if (batch.count === 0) {
         if (stop === StopRequest.DRAIN) return 'stopped';
         this.probeWhenDue();
@@ -115,6 +109,16 @@ class SinkDrainer {
         this.deliverInPlace(batch);
       }
     }
+  }
+
+  /**
+   * How long an idle sink waits for records before it looks after itself: a
+   * stop wakes the wait, so only the next probe (reachable) or reconnect
+   * (unreachable) sets it, and an idle sink wakes about once a second.
+   */
+  private idleWaitMs(): number {
+    if (!this.entry.reachable) return RECONNECT_EVERY_MS;
+    return Math.max(1, PROBE_EVERY_MS - (Date.now() - this.lastProbe));
   }
 
   /** While idle: is the sink still there? A gone dynamic sink ends; a configured one is marked unreachable and retried. */

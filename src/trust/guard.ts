@@ -5,6 +5,7 @@
  *
  *   const guard = new RequestGuard(config);
  *   guard.checkSubscribe(path, cred, from, exists)   throws MsgmuxError; spends a registration token
+ *   guard.heldAtLimit(cred)                           what the uid holds, when it is at its sink limit
  *   guard.registered(path, cred)                      once the sink has joined
  *   guard.checkUnsubscribe(path, kind, cred, from)   throws MsgmuxError
  *   guard.ended(path)                                 whenever a sink ends, for any reason
@@ -39,6 +40,14 @@ export class RequestGuard {
     const refused = admissionProblem(this.policy, cred) ?? ownershipProblem(path, cred!, from);
     if (refused) throw refused;
     this.quotas.admit(cred!.uid, !exists);
+  }
+
+  /**
+   * What a new sink of `cred`'s uid would be refused for holding: the sinks
+   * (and reader slots) it holds, when it is at its limit; else none.
+   */
+  heldAtLimit(cred: Credentials | null): string[] {
+    return cred && this.quotas.atSinkLimit(cred.uid) ? this.quotas.keysOf(cred.uid) : [];
   }
 
   registered(path: string, cred: Credentials): void {

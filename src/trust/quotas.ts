@@ -6,7 +6,7 @@
  *   quotas.admit(uid, newSink?)  throws ERR_MSGMUX_RATE_LIMITED / ERR_MSGMUX_SINK_QUOTA, else takes one token
  *   quotas.added(uid, key)       a sink of uid now exists
  *   quotas.removed(key)          it is gone (any reason)
- *   quotas.sinksOf(uid)
+ *   quotas.sinksOf(uid), quotas.keysOf(uid), quotas.atSinkLimit(uid)
  *
  * The rate is a token bucket per uid holding `registrationsPerSecond` tokens
  * and refilled at that rate: a burst of that many, then that many per second.
@@ -46,6 +46,16 @@ export class UidQuotas {
     return this.counts.get(uid) ?? 0;
   }
 
+  /** Whether a new sink of `uid` would be refused for the number it holds. */
+  atSinkLimit(uid: number): boolean {
+    return this.sinksOf(uid) >= this.limits.maxSinksPerUid;
+  }
+
+  /** The keys (sink addresses, reader slots) `uid` holds. */
+  keysOf(uid: number): string[] {
+    return [...this.owners].filter(([, owner]) => owner === uid).map(([key]) => key);
+  }
+
   /**
    * Checks the limits for a registration by `uid` and spends one token;
    * throws when one is hit. Registering a sink that already exists takes no new slot.
@@ -69,7 +79,7 @@ export class UidQuotas {
     this.forgetFullBuckets(now);
 
     const held = this.sinksOf(uid);
-    if (newSink && held >= this.limits.maxSinksPerUid) {
+    if (newSink && this.atSinkLimit(uid)) {
       throw new MsgmuxError(
         ErrorCode.SINK_QUOTA,
         `uid ${uid} already has ${held} sinks, the most one uid may have (maxSinksPerUid ${this.limits.maxSinksPerUid}); ` +
