@@ -23,7 +23,7 @@ import { SinkRegistry, type SinkStats } from '../sink/registry';
 import type { SinkCounts } from '../sink/state';
 import { openBusQueue, type BusQueue } from './bus-queue';
 import type { ControlEvent, ControlTask } from './control-receiver';
-import { INGEST_READY, reportedIngestState, type INGEST_STATE_NAMES, type IngestReport, type IngestTask } from './ingest';
+import { INGEST_READY, INGEST_STATE_NAMES, type IngestReport, type IngestTask } from './ingest';
 import { EXTRA_SINK_LINES, NetworkLegs, type NatsStats, type SourceStats } from './network-legs';
 import { SharedState } from './shared-state';
 import { ShmReaders, type ShmStats } from './shm-readers';
@@ -86,6 +86,7 @@ export class Daemon {
   ) {
     this.guard = new RequestGuard(config);
     this.logTooLargeAfter(shared.tooLargeEvents);
+    this.wakeIngestWhenSinksGo(shared.liveSinks);
     registry.onEnded = (sinkPath) => this.guard.ended(sinkPath);
     this.workersExited = Promise.all([once(ingest, 'exit'), once(controlReceiver, 'exit')]);
     let ready: () => void = () => undefined;
@@ -197,7 +198,7 @@ export class Daemon {
     const sinks = this.registry.stats();
     return {
       ingested: this.shared.ingested,
-      ingest: reportedIngestState(this.shared),
+      ingest: INGEST_STATE_NAMES[this.shared.ingestState],
       queue: { name, depth, messageSize, waiting: this.queue.waiting() },
       ring: { capacity: this.ring.capacity, written: this.ring.written },
       totals: this.registry.totals(sinks),
@@ -256,6 +257,20 @@ export class Daemon {
       const now = this.shared.tooLargeEvents;
       this.registry.logTooLarge();
       setTimeout(() => this.logTooLargeAfter(now), LOSS_LOG_EVERY_MS).unref();
+    });
+  }
+
+  /**
+   * Ingest waits for input without a timeout, and the last sink may go
+   * meanwhile (found absent by its own thread): then it is woken, so that it
+   * waits for a sink instead, and says so.
+   */
+  private wakeIngestWhenSinksGo(seen: number): void {
+    void this.shared.liveSinksAfter(seen).then(() => {
+      if (this.stopping) return;
+      const now = this.shared.liveSinks;
+      if (now === 0) this.shared.wakeIngest();
+      this.wakeIngestWhenSinksGo(now);
     });
   }
 

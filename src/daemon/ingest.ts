@@ -46,17 +46,6 @@ export interface IngestReport {
 export const IngestState = { STARTING: 0, WAITING_FOR_SINKS: 1, READING: 2, STOPPED: 3, WAITING_FOR_ROOM: 4 } as const;
 export const INGEST_STATE_NAMES = ['starting', 'waiting for a sink', 'reading', 'stopped', 'waiting for the slowest sink'] as const;
 
-/**
- * What ingest is doing, as stats say it. Reading with no live sink is
- * waiting for one: ingest's wait for input is not woken when the last sink
- * goes (sink threads ring no doorbell), but whatever wakes it next, it takes
- * nothing until a sink is live.
- */
-export function reportedIngestState(shared: SharedState): (typeof INGEST_STATE_NAMES)[number] {
-  const state = shared.ingestState;
-  return INGEST_STATE_NAMES[state === IngestState.READING && shared.liveSinks === 0 ? IngestState.WAITING_FOR_SINKS : state];
-}
-
 const BATCH = 64;
 
 /** What ingest posts once the queue is open and every source joined, before its report. */

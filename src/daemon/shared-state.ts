@@ -164,6 +164,17 @@ export class SharedState {
     bell.close();
   }
 
+  /** Resolves once the live-sink count has gone to or from none since it was `seen` (see addLiveSinks); no timer. */
+  async liveSinksAfter(seen: number): Promise<void> {
+    const wait = Atomics.waitAsync(this.i32, Header.LIVE_SINKS, seen);
+    if (wait.async) await wait.value;
+  }
+
+  /** Ends ingest's wait for input (owner only), so that it looks at the live sinks again. */
+  wakeIngest(): void {
+    this.doorbells?.ingest.ring();
+  }
+
   /** How many times sinks have counted messages too large for them (SinkEntry.count). */
   get tooLargeEvents(): number {
     return Atomics.load(this.i32, Header.TOO_LARGE_EVENTS);

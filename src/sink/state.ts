@@ -45,12 +45,17 @@ export interface DaemonWords {
 /**
  * Adds `n` to the live-sink count; the first live sink wakes ingest, which
  * sleeps on its wake word (bumped first, so it never sleeps through it).
+ * Going to or from none also notifies the count's own word, for the main
+ * thread's watch (SharedState.liveSinksAfter): when the last sink goes, it
+ * rings ingest's doorbell, which only it may ring.
  */
 export function addLiveSinks(i32: Int32Array, words: DaemonWords, n: number): void {
-  if (Atomics.add(i32, words.liveSinks, n) === 0 && n > 0) {
+  const before = Atomics.add(i32, words.liveSinks, n);
+  if (before === 0 && n > 0) {
     Atomics.add(i32, words.ingestWake, 1);
     Atomics.notify(i32, words.ingestWake);
   }
+  if ((before === 0) !== (before + n === 0)) Atomics.notify(i32, words.liveSinks);
 }
 
 export class SinkEntry {
