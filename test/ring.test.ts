@@ -9,7 +9,8 @@ import { Readable, Writable } from 'node:stream';
 import { Ring, RingReadable, RingWritable } from 'msgmux';
 import { runWorker } from './helpers/workers';
 
-const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
+/** Copies a reader returns are Buffers. */
+const bytes = (...values: number[]): Buffer => Buffer.from(values);
 const numbered = (n: number, length = 4): Uint8Array => {
   const record = new Uint8Array(length);
   new DataView(record.buffer).setUint32(0, n, true);
@@ -24,7 +25,7 @@ test('records of every length from 0 to the limit come back byte for byte', () =
   for (let length = 0; length <= ring.maxRecord; length += 13) {
     const record = Uint8Array.from({ length }, (_, k) => (k * 31 + length) & 255);
     assert.equal(writer.tryWrite(record), true);
-    assert.deepEqual(reader.readSync(0), record);
+    assert.deepEqual(reader.readSync(0), Buffer.from(record));
   }
   assert.equal(reader.readSync(0), null, 'nothing more to read');
 });
@@ -212,4 +213,45 @@ test('batch forms write and read many records per call', () => {
   assert.deepEqual(rest.slice(-3), [bytes(7, 8, 9), bytes(1, 2, 3, 4, 5), bytes()]);
   assert.deepEqual([...first, ...rest.slice(0, -3)].map(numberOf), records.map(numberOf));
   assert.equal(reader.delivered, 303);
+});
+
+test('per-record reads mix with batch and zero-copy reads: every record once, in order, with exact counters', () => {
+  const ring = Ring.create({ capacity: 4096 });
+  const writer = ring.writer();
+  const reader = ring.reader({ maxBatch: 8 });
+  assert.equal(writer.tryWriteBatch(Array.from({ length: 20 }, (_, n) => numbered(n))), 20);
+  const perRecord = 16; // bytes a 4-byte record takes in the ring
+  const seen = [reader.readSync(0), reader.readSync(0), reader.readSync(0)].map((r) => numberOf(r!));
+  assert.deepEqual(seen, [0, 1, 2]);
+  assert.equal(reader.delivered, 3, 'records handed out one by one count at once');
+  assert.equal(reader.lag, 17 * perRecord, 'and are no longer lag');
+
+  const peeked = reader.peek(2); // what readSync read ahead but did not hand out comes next
+  const words = new Int32Array(ring.buffer);
+  assert.deepEqual([0, 1].map((k) => words[peeked.offsets[k] >> 2]), [3, 4]);
+  reader.release();
+  for (let n = 5; n < 9; n++) assert.equal(numberOf(reader.readSync(0)!), n);
+  assert.deepEqual(reader.readBatchSync(5, 0).map(numberOf), [9, 10, 11, 12, 13]);
+  for (let n = 14; n < 20; n++) assert.equal(numberOf(reader.readSync(0)!), n);
+  assert.equal(reader.readSync(0), null, 'nothing more');
+  assert.deepEqual([reader.delivered, reader.lag, reader.lost], [20, 0, 0]);
+  assert.equal(ring.readers()[0].delivered, 20, 'caught up: everything is released where the writer sees it');
+});
+
+test('a drop reader lapped between per-record reads skips to the oldest intact record and counts what it lost', () => {
+  const ring = Ring.create({ capacity: 1024 });
+  const writer = ring.writer();
+  const reader = ring.reader({ policy: 'drop' });
+  for (let n = 0; n < 10; n++) assert.equal(writer.tryWrite(numbered(n)), true);
+  assert.equal(numberOf(reader.readSync(0)!), 0);
+  assert.equal(numberOf(reader.readSync(0)!), 1);
+  // 16 bytes per record: 200 more lap the 1 KiB ring; a drop reader does not hold the writer back.
+  for (let n = 10; n < 210; n++) assert.equal(writer.tryWrite(numbered(n)), true);
+  const rest: number[] = [];
+  for (let r = reader.readSync(0); r !== null; r = reader.readSync(0)) rest.push(numberOf(r));
+  assert.equal(rest[rest.length - 1], 209, 'read to the end');
+  assert.deepEqual(rest, rest.map((_, k) => rest[0] + k), 'contiguous from where it resumed');
+  assert.ok(rest[0] > 2, `records overwritten before it read them are skipped (resumed at ${rest[0]})`);
+  assert.equal(reader.lost, rest[0] - 2, 'every skipped record is counted lost');
+  assert.equal(reader.delivered, 2 + rest.length);
 });

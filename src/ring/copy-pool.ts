@@ -1,10 +1,11 @@
 /**
- * Where a reader's copies of records live: views into a pooled off-heap
+ * Where a reader's copies of records live: Buffers viewing a pooled off-heap
  * slab, the way `Buffer.allocUnsafe` pools small Buffers. A small typed
  * array made with `slice` lives on V8's heap, and the first read of its
  * `.buffer` moves it off the heap, which costs more than the read itself; a
- * view of a slab already has its ArrayBuffer, so
- * `Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength)` is cheap.
+ * view of a slab already has its ArrayBuffer. Each copy is a Buffer, made
+ * straight over the slab: wrapping a Uint8Array copy in a Buffer afterwards
+ * would cost a second view per record (and `subarray` costs more than either).
  *
  * A slab is never reused: when it is full the pool starts a new one and the
  * old one lives as long as any copy in it does. The first slab is made by the
@@ -26,6 +27,8 @@ export class CopyPool {
   private slab: ArrayBuffer = EMPTY;
   private bytes = new Uint8Array(EMPTY);
   private words = new Int32Array(EMPTY);
+  /** Where the last copy went: the slab, or a large copy's own memory. */
+  private copiedInto: ArrayBuffer = EMPTY;
   /** Starts full, so that the first copy makes the first slab. */
   private used = Infinity;
 
@@ -41,13 +44,46 @@ export class CopyPool {
 
   /**
    * A copy of `length` bytes of the ring from byte `offset` on (8-byte
-   * aligned there, the bytes up to the next multiple of 8 readable): a view
-   * into the current slab, 8-byte aligned.
+   * aligned there, the bytes up to the next multiple of 8 readable): a Buffer
+   * viewing the current slab, 8-byte aligned.
    */
-  copy(offset: number, length: number): Uint8Array {
-    if (length > POOLED_MAX) return this.source.slice(offset, offset + length);
+  copy(offset: number, length: number): Buffer {
+    const at = this.copyIn(offset, length);
+    return Buffer.from(this.copiedInto, at, length);
+  }
+
+  /**
+   * Copies `count` records lying at `offsets[k]`, `lengths[k]` in the ring. A
+   * run of records lying back to back there is copied in one piece, and each
+   * record is a Buffer viewing that copy.
+   */
+  copyBatch(offsets: Int32Array, lengths: Int32Array, count: number): Buffer[] {
+    const copies = new Array<Buffer>(count);
+    for (let k = 0; k < count; ) {
+      let end = k + 1;
+      while (end < count && offsets[end] > offsets[end - 1]) end++;
+      const first = offsets[k];
+      const shift = this.copyIn(first, offsets[end - 1] + lengths[end - 1] - first) - first;
+      const memory = this.copiedInto;
+      for (; k < end; k++) copies[k] = Buffer.from(memory, offsets[k] + shift, lengths[k]);
+    }
+    return copies;
+  }
+
+  /**
+   * Copies `length` bytes from `offset` into the slab (a fresh one if they do
+   * not fit), or into memory of their own if large; returns where they start
+   * in `this.copiedInto`.
+   */
+  private copyIn(offset: number, length: number): number {
+    if (length > POOLED_MAX) {
+      this.copiedInto = new ArrayBuffer(length);
+      new Uint8Array(this.copiedInto).set(this.source.subarray(offset, offset + length));
+      return 0;
+    }
     const size = align8(length);
     if (this.used + size > this.slabBytes) this.roll();
+    this.copiedInto = this.slab;
     const at = this.used;
     if (length <= WORD_COPY_MAX) {
       const { words, sourceWords } = this;
@@ -56,24 +92,7 @@ export class CopyPool {
       this.bytes.set(this.source.subarray(offset, offset + length), at);
     }
     this.used = at + size;
-    return new Uint8Array(this.slab, at, length);
-  }
-
-  /**
-   * Copies `count` records lying at `offsets[k]`, `lengths[k]` in the ring. A
-   * run of records lying back to back there is copied in one piece, and each
-   * record is a view of that copy.
-   */
-  copyBatch(offsets: Int32Array, lengths: Int32Array, count: number): Uint8Array[] {
-    const copies = new Array<Uint8Array>(count);
-    for (let k = 0; k < count; ) {
-      let end = k + 1;
-      while (end < count && offsets[end] > offsets[end - 1]) end++;
-      const first = offsets[k];
-      const run = this.copy(first, offsets[end - 1] + lengths[end - 1] - first);
-      for (; k < end; k++) copies[k] = run.subarray(offsets[k] - first, offsets[k] - first + lengths[k]);
-    }
-    return copies;
+    return at;
   }
 
   private roll(): void {

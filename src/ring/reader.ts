@@ -18,6 +18,11 @@
  * it has already consumed, and only until its next call; once it has read
  * everything, everything is released.
  *
+ * `readSync` serves one record per call out of a whole peek (`served`): the
+ * loads of the writer's lines, the state check and the release are paid once
+ * per batch, and a call copies one record and returns it. Every other call
+ * first settles what readSync handed out (`settle`), so the forms mix freely.
+ *
  * A lossy reader can be lapped while it looks at a record. The writer moves
  * the tail past a record *before* overwriting it, so a reader that finds the
  * tail beyond a record's start after using it knows that record may be torn,
@@ -61,6 +66,8 @@ export class RingReader {
   private batchEnd: number;
   private expectedRecord: number | null;
   private deliveredCount = 0;
+  /** Records of the current batch that readSync has handed out; -1 when the batch is not readSync's. */
+  private served = -1;
   /**
    * Whether peek and release check the tail. Lossy readers always do. A
    * gating reader that joined at `earliest` may race a write call that began
@@ -140,12 +147,14 @@ export class RingReader {
 
   /** Records delivered to this reader. */
   get delivered(): number {
-    return this.deliveredCount;
+    return this.deliveredCount + Math.max(this.served, 0);
   }
 
   /** Bytes published but not yet consumed by this reader. */
   get lag(): number {
-    return seqDiff(Atomics.load(this.ring.i32, Header.WRITE_CURSOR), this.cursor);
+    const served = this.served;
+    const consumedTo = served < 0 ? this.cursor : served < this.batch.count ? this.starts[served] : this.batchEnd;
+    return seqDiff(Atomics.load(this.ring.i32, Header.WRITE_CURSOR), consumedTo);
   }
 
   get isClosed(): boolean {
@@ -163,6 +172,7 @@ export class RingReader {
    */
   peek(max = this.batch.offsets.length): RecordBatch {
     const { i32, mask, capacity, dataOffset, maxRecord } = this.ring;
+    if (this.served >= 0) this.settle();
     this.checkActive();
     let at = this.cursor;
     if (at === this.seen || this.checksTail) {
@@ -201,6 +211,7 @@ export class RingReader {
    * (possible only for lossy readers) and must be discarded.
    */
   release(): number {
+    if (this.served >= 0) this.settle();
     const batch = this.batch;
     let intactFrom = 0;
     let end = this.batchEnd;
@@ -210,22 +221,9 @@ export class RingReader {
         while (intactFrom < batch.count && seqIsAfter(tail, this.starts[intactFrom])) intactFrom++;
       }
       end = seqMax(tail, end);
-      if (this.joinSeen !== null && this.seen !== this.joinSeen) this.checksTail = false; // the racing write is over
+      this.noticeRaceOver();
     }
-    this.cursor = end;
-
-    const fresh = batch.count - intactFrom;
-    if (fresh > 0) {
-      const first = batch.recordNumbers[intactFrom];
-      if (this.expectedRecord !== null && first !== this.expectedRecord) {
-        this.ring.f64[slotCounter(this.readerSlot, Slot.LOST_F64_BYTE)] += seqDiff(first, this.expectedRecord);
-      }
-      this.expectedRecord = seqAdd(batch.recordNumbers[batch.count - 1], 1);
-      this.deliveredCount += fresh;
-    }
-    batch.count = 0;
-    const writerWaiting = Atomics.load(this.ring.i32, Header.WRITER_WAITING) !== 0;
-    if (writerWaiting || end === this.seen || seqDiff(end, this.released) >= this.releaseWindow) this.publishCursor();
+    this.consume(intactFrom, batch.count, end);
     return intactFrom;
   }
 
@@ -268,15 +266,29 @@ export class RingReader {
   }
 
   /** Next record (a copy), blocking the thread; null on timeout. */
-  readSync(timeoutMs?: number): Uint8Array | null {
-    const batch = this.peekSync(1, timeoutMs);
-    if (batch.count === 0) return null;
-    const record = this.pool.copy(batch.offsets[0], batch.lengths[0]);
-    return this.release() === 0 ? record : this.readSync(timeoutMs); // torn (lossy reader lapped): the next one
+  readSync(timeoutMs?: number): Buffer | null {
+    for (;;) {
+      const batch = this.batch;
+      const k = this.served;
+      // Serve the batch while it lasts, but hold back no more than a release window of consumed bytes.
+      if (k >= 0 && k < batch.count && seqDiff(this.starts[k], this.released) < this.releaseWindow) {
+        const record = this.pool.copy(batch.offsets[k], batch.lengths[k]);
+        if (this.checksTail && seqIsAfter(Atomics.load(this.ring.i32, Header.TAIL), this.starts[k])) {
+          this.settle(); // lapped while copying: this record may be torn; the next peek resumes at the tail
+          continue;
+        }
+        this.served = k + 1;
+        if (k + 1 === batch.count) this.settle();
+        return record;
+      }
+      if (k >= 0) this.settle();
+      if (this.peekSync(undefined, timeoutMs).count === 0) return null;
+      this.served = 0;
+    }
   }
 
   /** Up to `max` records (copies), blocking until at least one is ready; [] on timeout. */
-  readBatchSync(max = DEFAULT_BATCH, timeoutMs?: number): Uint8Array[] {
+  readBatchSync(max = DEFAULT_BATCH, timeoutMs?: number): Buffer[] {
     for (;;) {
       const batch = this.peekSync(max, timeoutMs);
       if (batch.count === 0) return [];
@@ -286,7 +298,7 @@ export class RingReader {
   }
 
   /** Up to `max` records (copies), waiting without blocking the event loop; [] once closed. */
-  async readBatch(max = DEFAULT_BATCH): Promise<Uint8Array[]> {
+  async readBatch(max = DEFAULT_BATCH): Promise<Buffer[]> {
     while (!this.closed) {
       const records = this.copyOut(this.peek(max));
       if (records.length > 0) return records;
@@ -296,12 +308,12 @@ export class RingReader {
   }
 
   /** Next record (a copy), waiting without blocking the event loop; null once closed. */
-  async read(): Promise<Uint8Array | null> {
+  async read(): Promise<Buffer | null> {
     const [record] = await this.readBatch(1);
     return record ?? null;
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
     for (;;) {
       const records = await this.readBatch();
       if (records.length === 0) return;
@@ -312,6 +324,7 @@ export class RingReader {
   /** Leaves the ring: the slot stops gating the writer at once. */
   close(): void {
     if (this.closed) return;
+    if (this.served >= 0) this.settle();
     this.closed = true;
     const { i32 } = this.ring;
     Atomics.store(i32, this.base + Slot.STATE, SlotState.FREE);
@@ -319,8 +332,48 @@ export class RingReader {
     this.ownSleepers.wakeAll(); // wakes this reader's own async sleepers so they see the close
   }
 
+  /**
+   * Counts records `from` to `to` of the batch as delivered (and a gap in the
+   * record numbers before them as lost), moves the cursor to `end`, and stores
+   * it for the writer when due (see the class comment).
+   */
+  private consume(from: number, to: number, end: number): void {
+    const batch = this.batch;
+    this.cursor = end;
+    if (to > from) {
+      const first = batch.recordNumbers[from];
+      if (this.expectedRecord !== null && first !== this.expectedRecord) {
+        this.ring.f64[slotCounter(this.readerSlot, Slot.LOST_F64_BYTE)] += seqDiff(first, this.expectedRecord);
+      }
+      this.expectedRecord = seqAdd(batch.recordNumbers[to - 1], 1);
+      this.deliveredCount += to - from;
+    }
+    batch.count = 0;
+    const writerWaiting = Atomics.load(this.ring.i32, Header.WRITER_WAITING) !== 0;
+    if (writerWaiting || end === this.seen || seqDiff(end, this.released) >= this.releaseWindow) this.publishCursor();
+  }
+
+  /**
+   * Ends readSync's serving of a batch: the records it handed out (each
+   * checked intact when copied, for a reader that checks the tail) are
+   * consumed; the rest are left for the next read.
+   */
+  private settle(): void {
+    const served = this.served;
+    this.served = -1;
+    if (this.checksTail) this.noticeRaceOver();
+    const end = served < this.batch.count ? this.starts[served] : this.batchEnd;
+    this.batchStart = this.batchEnd = end; // what was not served is no longer part of a peek
+    this.consume(0, served, end);
+  }
+
+  /** A gating reader that joined at `earliest` stops checking the tail once the write racing its join is over. */
+  private noticeRaceOver(): void {
+    if (this.joinSeen !== null && this.seen !== this.joinSeen) this.checksTail = false;
+  }
+
   /** Copies a batch out (see CopyPool.copyBatch), then releases it and keeps the intact copies. */
-  private copyOut(batch: RecordBatch): Uint8Array[] {
+  private copyOut(batch: RecordBatch): Buffer[] {
     const copies = this.pool.copyBatch(batch.offsets, batch.lengths, batch.count);
     const intactFrom = this.release();
     return intactFrom === 0 ? copies : copies.slice(intactFrom);

@@ -60,11 +60,11 @@ export class ShmSubscriber implements AsyncIterable<Uint8Array> {
   }
 
   /** The next batch of messages (copies) in order; [] once closed. */
-  nextBatch(): Promise<Uint8Array[]> {
+  nextBatch(): Promise<Buffer[]> {
     return this.closed ? Promise.resolve([]) : this.reader.readBatch();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
     for (;;) {
       const batch = await this.nextBatch();
       if (batch.length === 0) return;
