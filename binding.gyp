@@ -18,7 +18,7 @@
     },
     {
       "target_name": "msgmux_shm",
-      "sources": ["native/shm.cc"],
+      "sources": ["native/shm.cc", "native/uring-futex.cc"],
       "cflags_cc": ["-std=gnu++17", "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-cast-function-type", "-O2"],
       "libraries": ["-lrt"]
     }

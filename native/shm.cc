@@ -30,6 +30,8 @@
 #include <memory>
 #include <string>
 
+#include "uring-futex.h"
+
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
 #endif
@@ -268,7 +270,8 @@ void FutexWake(const FunctionCallbackInfo<Value> &args) {
   args.GetReturnValue().Set(static_cast<double>(woken < 0 ? 0 : woken));
 }
 
-/* An asynchronous futex wait runs on libuv's thread pool; the promise keeps the mapping alive. */
+/* An asynchronous futex wait is polled by the event loop through io_uring where the kernel can
+ * (uring-futex.cc), else it runs on libuv's thread pool; either way the wait keeps the mapping alive. */
 struct AsyncWait {
   uv_work_t work;
   Isolate *isolate;
@@ -297,6 +300,11 @@ void FutexWaitAsync(const FunctionCallbackInfo<Value> &args) {
   wait->word = word;
   wait->expected = static_cast<int32_t>(expected);
   wait->timeout = args[3]->IsNumber() ? args[3].As<Number>()->Value() : -1;
+  args.GetReturnValue().Set(resolver->GetPromise());
+  if (msgmux::uring_futex_wait_async(isolate, context, resolver, wait->store, word, wait->expected, wait->timeout)) {
+    delete wait; /* the event loop polls this wait itself */
+    return;
+  }
   wait->work.data = wait;
   uv_queue_work(
       node::GetCurrentEventLoop(isolate), &wait->work,
@@ -311,8 +319,16 @@ void FutexWaitAsync(const FunctionCallbackInfo<Value> &args) {
         Context::Scope context_scope(ctx);
         w->resolver.Get(w->isolate)->Resolve(ctx, Integer::New(w->isolate, w->result)).Check();
       });
-  args.GetReturnValue().Set(resolver->GetPromise());
 }
+
+/* futexWaitAsyncKind() -> 'io_uring' when this thread's asynchronous waits are polled by its event loop, else 'thread pool'. */
+void FutexWaitAsyncKind(const FunctionCallbackInfo<Value> &args) {
+  Isolate *isolate = args.GetIsolate();
+  args.GetReturnValue().Set(str(isolate, msgmux::uring_futex_available(isolate) ? "io_uring" : "thread pool"));
+}
+
+/* useThreadPoolForAsyncWaits(): this thread's asynchronous waits take a pool thread, never io_uring. */
+void UseThreadPoolForAsyncWaits(const FunctionCallbackInfo<Value> &) { msgmux::uring_futex_disable(); }
 
 void PidfdOpen(const FunctionCallbackInfo<Value> &args) {
   int64_t pid;
@@ -398,6 +414,8 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   set("remap", Remap);
   set("futexWait", FutexWait);
   set("futexWaitAsync", FutexWaitAsync);
+  set("futexWaitAsyncKind", FutexWaitAsyncKind);
+  set("useThreadPoolForAsyncWaits", UseThreadPoolForAsyncWaits);
   set("futexWake", FutexWake);
   set("pidfdOpen", PidfdOpen);
   set("watchReadable", WatchReadable);

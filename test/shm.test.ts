@@ -3,6 +3,8 @@
  * real reader processes, futex waits across them.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import { test } from 'node:test';
 import { ShmRing, type ShmGrant } from '../src/shm';
 import { numbered, removeShmFiles, spawnShmReader, uniqueShmName } from './helpers/shm';
@@ -17,6 +19,18 @@ function newRing(t: { after(fn: () => void): void }, options: { capacity?: numbe
 
 const self = { uid: process.getuid!(), gid: process.getgid!() };
 
+/** io_uring's FUTEX_WAIT came with Linux 6.7; the kernel may also have io_uring turned off. */
+function ioUringExpected(): boolean {
+  const [major, minor] = os.release().split('.').map(Number);
+  let disabled = '0';
+  try {
+    disabled = readFileSync('/proc/sys/kernel/io_uring_disabled', 'utf8').trim();
+  } catch {
+    // older kernels have no switch
+  }
+  return (major > 6 || (major === 6 && minor >= 7)) && disabled === '0';
+}
+
 test('readers in several processes get every record, in order, sync and async', async (t) => {
   const host = newRing(t);
   const total = 20_000;
@@ -28,6 +42,26 @@ test('readers in several processes get every record, in order, sync and async', 
     const { report, code } = await r.result;
     assert.equal(code, 0);
     assert.deepEqual(report, { received: total, inOrder: true, first: 0, last: total - 1 });
+  }
+});
+
+test('asynchronous waits deliver every record whether the event loop polls them (io_uring) or a pool thread serves them', async (t) => {
+  const host = newRing(t);
+  const total = 3_000;
+  const polled = spawnShmReader('async', total);
+  const pooled = spawnShmReader('async', total, [], { ...process.env, MSGMUX_ASYNC_WAITS: 'pool' });
+  for (const r of [polled, pooled]) r.give(host.grant({ pid: r.child.pid!, ...self, start: 'earliest' }));
+  const writer = host.ring.writer();
+  // Small batches with pauses between: the readers catch up and wait, again and again.
+  for (let n = 0; n < total; n += 30) {
+    await writer.writeBatch(numbered(n, 30));
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  for (const [r, kind] of [[polled, ioUringExpected() ? 'io_uring' : 'thread pool'], [pooled, 'thread pool']] as const) {
+    const { report, code, lines } = await r.result;
+    assert.equal(code, 0);
+    assert.deepEqual(report, { received: total, inOrder: true, first: 0, last: total - 1 });
+    assert.ok(lines.includes(`waits: ${kind}`), `expected waits via ${kind}: ${lines.join(' | ')}`);
   }
 });
 

@@ -14,6 +14,8 @@ export const enum OpenHow {
 /** [fd, fileOffset, at, length, writable]: a page-aligned piece of a mapping. */
 export type MapPiece = [fd: number, fileOffset: number, at: number, length: number, writable: boolean];
 
+export type AsyncWaitKind = 'io_uring' | 'thread pool';
+
 /** 0 woken, 1 timed out, 2 the word did not hold the value. */
 export type FutexResult = 0 | 1 | 2;
 
@@ -28,7 +30,12 @@ export interface ShmBinding {
   map(total: number, pieces: MapPiece[]): SharedArrayBuffer;
   remap(buffer: SharedArrayBuffer, at: number, fd: number, fileOffset: number, length: number, writable: boolean): void;
   futexWait(buffer: SharedArrayBuffer, byteOffset: number, value: number, timeoutMs: number): FutexResult;
+  /** Polled by this thread's event loop through io_uring where the kernel has FUTEX_WAIT (6.7+), else on a pool thread. */
   futexWaitAsync(buffer: SharedArrayBuffer, byteOffset: number, value: number, timeoutMs: number): Promise<FutexResult>;
+  /** How this thread's asynchronous waits wait (sets up its io_uring on first call). */
+  futexWaitAsyncKind(): AsyncWaitKind;
+  /** This thread's asynchronous waits take a pool thread, never io_uring (before its first wait). */
+  useThreadPoolForAsyncWaits(): void;
   futexWake(buffer: SharedArrayBuffer, byteOffset: number, count: number): number;
   pidfdOpen(pid: number): number;
   /** Calls `callback` once when `fd` turns readable; `unwatch` only before it did. */

@@ -9,6 +9,13 @@ import { shmBinding } from './binding';
 const binding = shmBinding();
 const WAKE_ALL = 0x7fffffff;
 
+/**
+ * MSGMUX_ASYNC_WAITS=pool makes asynchronous waits take a pool thread even
+ * where io_uring could serve them (to compare the two; a kernel or seccomp
+ * profile without io_uring falls back to the pool by itself).
+ */
+if (process.env.MSGMUX_ASYNC_WAITS === 'pool') binding.useThreadPoolForAsyncWaits();
+
 registerProcessWaits({
   wait: (buffer, word, value, timeoutMs) => void binding.futexWait(buffer, word << 2, value, timeoutMs),
   waitAsync: (buffer, word, value, timeoutMs) => binding.futexWaitAsync(buffer, word << 2, value, timeoutMs),

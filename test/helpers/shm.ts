@@ -24,10 +24,10 @@ export interface ReaderProcess {
   give(grant: ShmGrant): void;
 }
 
-export function spawnShmReader(mode: string, count = 0, wrap: string[] = []): ReaderProcess {
+export function spawnShmReader(mode: string, count = 0, wrap: string[] = [], env: NodeJS.ProcessEnv = process.env): ReaderProcess {
   const script = join(__dirname, '..', 'fixtures', 'shm-reader.js');
   const argv = [...wrap, process.execPath, script, mode, String(count)];
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'inherit'], env });
   const lines: string[] = [];
   const waiters: { line: string; resolve: () => void }[] = [];
   let buffered = '';
