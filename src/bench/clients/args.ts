@@ -25,6 +25,27 @@ export const say = (report: object): void => void process.stdout.write(`${JSON.s
 /** CLOCK_MONOTONIC in ns, as the C clients read it (Node's hrtime is that clock on Linux). */
 export const nowNs = (): number => Number(process.hrtime.bigint());
 
+let cachedTaskNs = 0;
+const forgetTaskNs = (): void => {
+  cachedTaskNs = 0;
+};
+
+/**
+ * The clock read once per task: what the clients' throughput phases use,
+ * where a message's own time matters only as "during this task" (every
+ * message a subscriber handles in one task had arrived when the task began;
+ * a publisher's stamps are read only in latency phases). A BigInt clock read
+ * per message (~110 ns) would cost the clients more than many transports
+ * cost per message. Latency phases read `nowNs()` for each message.
+ */
+export function taskNs(): number {
+  if (cachedTaskNs === 0) {
+    cachedTaskNs = nowNs();
+    queueMicrotask(forgetTaskNs);
+  }
+  return cachedTaskNs;
+}
+
 /** Lines from the harness on stdin: next() resolves with the next one, or null at EOF. */
 export function stdinLines(): { next(): Promise<string | null> } {
   const lines: string[] = [];

@@ -6,7 +6,7 @@
  * flight, so a client library that queues without bound cannot run away.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clientArgs, nowNs, say, stdinLines, type ClientArgs } from './args';
+import { clientArgs, nowNs, say, stdinLines, taskNs, type ClientArgs } from './args';
 
 const WINDOW = 256;
 
@@ -17,11 +17,10 @@ export interface PublishClient {
   close(): Promise<void>;
 }
 
-function stamp(size: number, seq: number): Buffer {
+function stamp(size: number, seq: number, ns: number): Buffer {
   const message = Buffer.alloc(Math.max(16, size), 0x5a);
   message.writeUInt32LE(seq >>> 0, 0);
   message.writeUInt32LE(Math.floor(seq / 2 ** 32), 4);
-  const ns = nowNs();
   message.writeUInt32LE(ns % 2 ** 32, 8);
   message.writeUInt32LE(Math.floor(ns / 2 ** 32), 12);
   return message;
@@ -43,7 +42,8 @@ export async function runPublisher(connect: (args: ClientArgs) => Promise<Publis
         if (aheadMs >= 1) await sleep(Math.floor(aheadMs));
         else if (i % 64 === 0) await new Promise(setImmediate); // let the client's I/O run between due messages
       }
-      const pending = client.send(stamp(args.size, seq++));
+      // Latency phases measure from the stamp: their clock is read per message.
+      const pending = client.send(stamp(args.size, seq++, phase.kind === 'lat' ? nowNs() : taskNs()));
       if (pending) inFlight.push(pending);
       if (inFlight.length >= WINDOW) {
         await Promise.all(inFlight);

@@ -7,28 +7,9 @@
  * phase's message shows up.
  */
 import fs from 'node:fs';
-import { clientArgs, nowNs, say, stdinLines, type ClientArgs } from './args';
+import { clientArgs, nowNs, say, stdinLines, taskNs, type ClientArgs } from './args';
 
 const TICK_MS = 200;
-
-/**
- * The arrival clock outside latency phases, read once per task: every
- * message a client hands over in one task had arrived when the task began,
- * and a clock read (a BigInt, ~110 ns) per message would cost the checks
- * more than many transports cost per message. Latency phases read the clock
- * for each message.
- */
-let taskNs = 0;
-const forgetTaskNs = (): void => {
-  taskNs = 0;
-};
-function arrivalNs(): number {
-  if (taskNs === 0) {
-    taskNs = nowNs();
-    queueMicrotask(forgetTaskNs);
-  }
-  return taskNs;
-}
 
 /** An unsigned little-endian 32-bit word (`|` would make bit 31 a sign). */
 const u32 = (m: Uint8Array, at: number): number => m[at] + m[at + 1] * 2 ** 8 + m[at + 2] * 2 ** 16 + m[at + 3] * 2 ** 24;
@@ -73,7 +54,7 @@ export async function runSink(subscribe: (args: ClientArgs, onMessage: (message:
   };
 
   const onMessage = (m: Uint8Array): void => {
-    const now = latencies ? nowNs() : arrivalNs();
+    const now = latencies ? nowNs() : taskNs();
     if (m.length < 16 || cur >= phases.length) return;
     const seq = u32(m, 0);
     if (seq >= total) return;
