@@ -31,9 +31,6 @@ export interface ShmBinding {
   futexWaitAsync(buffer: SharedArrayBuffer, byteOffset: number, value: number, timeoutMs: number): Promise<FutexResult>;
   futexWake(buffer: SharedArrayBuffer, byteOffset: number, count: number): number;
   pidfdOpen(pid: number): number;
-  /** Calls `callback` once when `fd` turns readable; `unwatch` only before it did. */
-  watchReadable(fd: number, callback: () => void): object;
-  unwatch(handle: object): void;
   readonly PAGE_SIZE: number;
 }
 
