@@ -81,7 +81,12 @@ export class ControlReceiver {
     this.closed = true;
     this.watcher.close(); // before the descriptor goes: libuv must stop polling it first
     this.socket.close();
-    if (this.address.startsWith('/')) unlinkSync(this.address);
+    if (!this.address.startsWith('/')) return;
+    try {
+      unlinkSync(this.address);
+    } catch (err) {
+      if (!hasCode(err, 'ENOENT')) throw err; // somebody removed it already
+    }
   }
 
   /** Everything queued now; what arrives meanwhile makes the socket readable again. */
