@@ -10,7 +10,8 @@
         "native/dgram.c",
         "native/mq.c",
         "native/udp.c",
-        "native/eventfd.c"
+        "native/eventfd.c",
+        "native/watch.c"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],

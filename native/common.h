@@ -30,6 +30,7 @@ typedef struct handle {
 } handle;
 
 /* errors.c */
+napi_value errno_error(napi_env env, int err, const char *syscall, napi_value target); /* NULL if it cannot be built */
 void throw_errno(napi_env env, int err, const char *syscall, napi_value target);
 void throw_arg(napi_env env, bool range, const char *code, const char *msg);
 bool check_status(napi_env env, napi_status status);
@@ -60,11 +61,12 @@ bool set_prop(napi_env env, napi_value obj, const char *key, napi_value v);
   if (!check_status(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL; \
   for (size_t i_ = argc; i_ < (size_t)(N); i_++) napi_get_undefined(env, &argv[i_]);
 
-/* dgram.c / mq.c / udp.c / eventfd.c register their functions on the exports object. */
+/* dgram.c / mq.c / udp.c / eventfd.c / watch.c register their functions on the exports object. */
 bool dgram_register(napi_env env, napi_value exports);
 bool mq_register(napi_env env, napi_value exports);
 bool udp_register(napi_env env, napi_value exports);
 bool eventfd_register(napi_env env, napi_value exports);
+bool watch_register(napi_env env, napi_value exports);
 
 typedef struct { const char *name; napi_callback fn; } export_fn;
 bool export_functions(napi_env env, napi_value exports, const export_fn *fns, size_t count);

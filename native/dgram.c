@@ -142,19 +142,27 @@ static napi_value dgram_send_batch(napi_env env, napi_callback_info info) {
   return make_int(env, sent);
 }
 
-/* recv(h, into, target) -> { length, from, cred? }. length is the datagram's
- * real size (MSG_TRUNC), so length > into.byteLength means it was truncated. */
+/* recv(h, into, target, dontWait) -> { length, from, cred? }. length is the datagram's
+ * real size (MSG_TRUNC), so length > into.byteLength means it was truncated.
+ * With dontWait (MSG_DONTWAIT, whatever the socket's mode): null when nothing is queued. */
 static napi_value dgram_recv(napi_env env, napi_callback_info info) {
-  GET_ARGS(3);
+  GET_ARGS(4);
   byte_view into;
+  bool dont_wait = false;
   handle *h = handle_get(env, argv[0], HANDLE_SOCKET, argv[2], "recvmsg");
   if (!h || !arg_bytes(env, argv[1], "into", &into)) return NULL;
+  if (!arg_is_nullish(env, argv[3]) && !arg_bool(env, argv[3], &dont_wait)) return NULL;
   struct sockaddr_un from;
   union { char buf[CMSG_SPACE(sizeof(struct ucred))]; struct cmsghdr align; } control;
   struct iovec iov = {into.data, into.length};
   struct msghdr msg = {.msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1,
                        .msg_control = control.buf, .msg_controllen = sizeof control.buf};
-  ssize_t n = RETRY_EINTR(recvmsg(h->fd, &msg, MSG_TRUNC | MSG_CMSG_CLOEXEC));
+  ssize_t n = RETRY_EINTR(recvmsg(h->fd, &msg, MSG_TRUNC | MSG_CMSG_CLOEXEC | (dont_wait ? MSG_DONTWAIT : 0)));
+  if (n < 0 && dont_wait && errno == EAGAIN) {
+    napi_value none;
+    napi_get_null(env, &none);
+    return none;
+  }
   if (n < 0) { throw_errno(env, errno, "recvmsg", argv[2]); return NULL; }
 
   napi_value result;

@@ -20,7 +20,7 @@ static void target_text(napi_env env, napi_value target, char *buf, size_t size)
   napi_get_value_string_utf8(env, target, buf, size, &written);
 }
 
-void throw_errno(napi_env env, int err, const char *syscall, napi_value target) {
+napi_value errno_error(napi_env env, int err, const char *syscall, napi_value target) {
   char where[300], message[512], text[128];
   const char *code = strerrorname_np(err);
   if (code == NULL) code = "EUNKNOWN";
@@ -29,14 +29,19 @@ void throw_errno(napi_env env, int err, const char *syscall, napi_value target) 
   snprintf(message, sizeof message, "%s%s%s: %s (%s)", syscall, where[0] ? " " : "", where, code, desc);
 
   napi_value msg, error, errno_value;
-  if (napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg) != napi_ok) return;
-  if (napi_create_error(env, NULL, msg, &error) != napi_ok) return;
+  if (napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &msg) != napi_ok) return NULL;
+  if (napi_create_error(env, NULL, msg, &error) != napi_ok) return NULL;
   set_string(env, error, "code", code);
   if (napi_create_int32(env, err, &errno_value) == napi_ok)
     napi_set_named_property(env, error, "errno", errno_value);
   set_string(env, error, "syscall", syscall);
   if (where[0]) set_string(env, error, "address", where);
-  napi_throw(env, error);
+  return error;
+}
+
+void throw_errno(napi_env env, int err, const char *syscall, napi_value target) {
+  napi_value error = errno_error(env, err, syscall, target);
+  if (error) napi_throw(env, error);
 }
 
 void throw_arg(napi_env env, bool range, const char *code, const char *msg) {

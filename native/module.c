@@ -20,7 +20,8 @@ static napi_value fd_js(napi_env env, napi_callback_info info) {
 NAPI_MODULE_INIT() {
   static const export_fn common[] = {{"close", close_js}, {"fd", fd_js}};
   if (!state_init(env) || !export_functions(env, exports, common, 2) || !dgram_register(env, exports) ||
-      !mq_register(env, exports) || !udp_register(env, exports) || !eventfd_register(env, exports))
+      !mq_register(env, exports) || !udp_register(env, exports) || !eventfd_register(env, exports) ||
+      !watch_register(env, exports))
     return NULL;
   return exports;
 }

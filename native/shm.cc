@@ -43,8 +43,6 @@ using v8::ArrayBuffer;
 using v8::BackingStore;
 using v8::Context;
 using v8::Exception;
-using v8::External;
-using v8::Function;
 using v8::FunctionCallbackInfo;
 using v8::Global;
 using v8::HandleScope;
@@ -339,63 +337,6 @@ void PidfdOpen(const FunctionCallbackInfo<Value> &args) {
   args.GetReturnValue().Set(static_cast<int>(fd));
 }
 
-/* watchReadable(fd, callback) -> handle: calls callback once, on this thread's loop, when fd turns
- * readable (a pidfd: its process exited). unwatch(handle) stops it early. The fd stays the caller's. */
-struct Watch {
-  uv_poll_t poll;
-  Isolate *isolate;
-  Global<Function> callback;
-  Global<Context> context;
-  bool stopped = false;
-};
-
-void stop_watch(Watch *w) {
-  if (w->stopped) return;
-  w->stopped = true;
-  uv_poll_stop(&w->poll);
-  w->callback.Reset();
-  uv_close(reinterpret_cast<uv_handle_t *>(&w->poll), [](uv_handle_t *h) {
-    auto *watch = static_cast<Watch *>(h->data);
-    watch->context.Reset();
-    delete watch;
-  });
-}
-
-void WatchReadable(const FunctionCallbackInfo<Value> &args) {
-  Isolate *isolate = args.GetIsolate();
-  int64_t fd;
-  if (!arg_int(args, 0, &fd)) return;
-  if (!args[1]->IsFunction()) return throw_arg(isolate, "watchReadable: callback must be a function");
-  auto *w = new Watch();
-  w->isolate = isolate;
-  w->callback.Reset(isolate, args[1].As<Function>());
-  w->context.Reset(isolate, isolate->GetCurrentContext());
-  w->poll.data = w;
-  int rc = uv_poll_init(node::GetCurrentEventLoop(isolate), &w->poll, static_cast<int>(fd));
-  if (rc == 0) rc = uv_poll_start(&w->poll, UV_READABLE, [](uv_poll_t *handle, int, int) {
-    auto *watch = static_cast<Watch *>(handle->data);
-    if (watch->stopped) return;
-    Isolate *iso = watch->isolate;
-    HandleScope scope(iso);
-    Local<Context> ctx = watch->context.Get(iso);
-    Context::Scope context_scope(ctx);
-    Local<Function> cb = watch->callback.Get(iso);
-    stop_watch(watch);
-    node::MakeCallback(iso, ctx->Global(), cb, 0, nullptr, {0, 0});
-  });
-  if (rc != 0) {
-    delete w;
-    return throw_errno(isolate, -rc, "uv_poll_start");
-  }
-  args.GetReturnValue().Set(External::New(isolate, w));
-}
-
-void Unwatch(const FunctionCallbackInfo<Value> &args) {
-  if (!args[0]->IsExternal()) return throw_arg(args.GetIsolate(), "unwatch: expected a handle from watchReadable");
-  /* Only before the callback ran: a watch that fired has freed itself (the TS wrapper keeps track). */
-  stop_watch(static_cast<Watch *>(args[0].As<External>()->Value()));
-}
-
 }  // namespace
 
 NODE_MODULE_INIT(/* exports, module, context */) {
@@ -418,7 +359,5 @@ NODE_MODULE_INIT(/* exports, module, context */) {
   set("useThreadPoolForAsyncWaits", UseThreadPoolForAsyncWaits);
   set("futexWake", FutexWake);
   set("pidfdOpen", PidfdOpen);
-  set("watchReadable", WatchReadable);
-  set("unwatch", Unwatch);
   exports->Set(context, str(isolate, "PAGE_SIZE"), Number::New(isolate, static_cast<double>(PAGE))).Check();
 }

@@ -56,7 +56,7 @@ export const ERROR_CODES = {
   ERR_MSGMUX_RATE_LIMITED: 'the sender\'s uid sent more than registrationsPerSecond registrations in the last second',
   ERR_MSGMUX_NO_DAEMON: 'nothing listens on the control socket',
   ERR_MSGMUX_CONTROL_TIMEOUT: 'the daemon did not answer a control request in time',
-  ERR_MSGMUX_CONTROL: 'the control socket thread failed',
+  ERR_MSGMUX_CONTROL: 'the daemon cannot listen on its control socket, or receiving from it failed',
   ERR_MSGMUX_INTERNAL: 'an unexpected error inside the daemon (a bug: please report it)',
   // Sinks and subscribers
   ERR_MSGMUX_SINK_FAILED: 'a sink worker failed to start or stopped on an error',

@@ -1,7 +1,9 @@
 /**
  * The control protocol against a real daemon process: bare-path and JSON
  * requests, their replies, stats, malformed input, the admission limit, a
- * config error, and a sender with no address. Sinks are separate processes.
+ * config error, a sender with no address, and the control socket's own
+ * life: taken addresses, stale files, and no thread of its own. Sinks are
+ * separate processes.
  *
  * To prove a sink got nothing more after it left, it expects exactly one
  * message beyond what it should have: a probe the test sends it directly
@@ -11,7 +13,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import path from 'node:path';
@@ -19,7 +21,8 @@ import { DgramSocket, MessageQueue } from 'msgmux/native';
 import { controlRequest } from '../src/control-client';
 import type { ControlReply } from '../src/control-protocol';
 import type { DaemonStats } from '../src/daemon/daemon';
-import { daemonSetup, daemonStats as stats, eventually, HANG_MS, publish, statsWhen, uniqueName, type Proc } from './helpers/daemon';
+import { daemonSetup, daemonStats as stats, eventually, HANG_MS, publish, run, startDaemon, statsWhen, uniqueName, type Proc } from './helpers/daemon';
+import { resourcesOf } from './helpers/resources';
 
 /** A safety bound for sinks that exit on --expect; no assertion depends on it. */
 const SINK_IDLE_MS = String(HANG_MS);
@@ -242,5 +245,43 @@ test('a request from an unbound sender takes effect, though it has no address to
 
   await publish(queue, ['for the unbound subscriber']);
   assert.deepEqual((await sink.result()).received, ['for the unbound subscriber']);
+  assert.equal(await daemon.stop(), 0);
+});
+
+test('a control address in use is refused with its code; a stale filesystem socket is replaced, and the file goes at stop', async (t) => {
+  const { queue, control, dir, queues, procs, startDaemon: startOwn, run: runCli } = daemonSetup(t);
+  const first = await startOwn();
+  const otherQueue = `/${uniqueName('q2')}`;
+  queues.push(otherQueue);
+  const taken = runCli(['start', '--queue', otherQueue, '--control', control]);
+  assert.notEqual(await taken.exited, 0);
+  assert.match(taken.stderr.join('\n'), new RegExp(`cannot listen on the control socket ${control}: .*\\(EADDRINUSE\\)`));
+  assert.equal((await stats(control)).ingest, 'waiting for a sink', 'the first daemon still serves');
+  assert.equal(await first.stop(), 0);
+
+  // A socket file left behind by a process that is gone: nobody listens there, so it is replaced.
+  const fsControl = path.join(dir, 'control.sock');
+  const leftover = new DgramSocket();
+  leftover.bind(fsControl);
+  leftover.close();
+  assert.ok(existsSync(fsControl));
+  const daemon = await startDaemon(queue, fsControl);
+  procs.push(daemon);
+  const live = runCli(['start', '--queue', otherQueue, '--control', fsControl]);
+  assert.notEqual(await live.exited, 0, 'a file a daemon listens on is not taken over');
+  assert.match(live.stderr.join('\n'), /\(EADDRINUSE\)/);
+  assert.equal((await stats(fsControl)).ingest, 'waiting for a sink');
+  assert.equal(await daemon.stop(), 0);
+  assert.equal(existsSync(fsControl), false, 'the daemon removed its socket file');
+});
+
+test("an idle daemon runs one thread more than a bare node, ingest's: the control socket has no thread of its own", async (t) => {
+  const { control, procs, startDaemon: startOwn } = daemonSetup(t);
+  const bare = run('-e', ["process.stderr.write('ready\\n'); setInterval(() => undefined, 60_000);"]);
+  procs.push(bare);
+  await bare.waitFor((line) => line === 'ready', 'a bare node to start');
+  const daemon = await startOwn();
+  assert.deepEqual((await stats(control)).sinks, []);
+  assert.equal(resourcesOf(daemon.child.pid!).threads, resourcesOf(bare.child.pid!).threads + 1);
   assert.equal(await daemon.stop(), 0);
 });

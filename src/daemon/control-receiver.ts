@@ -1,30 +1,26 @@
 /**
- * The control socket's receiver. It blocks in poll(2), so it cannot also
- * serve its own event loop: it only receives and forwards each datagram,
- * with the sender's address and kernel-checked credentials, to the main
- * thread, which parses, decides and replies. Input is never trusted here.
- * Runs in its own thread (workers/control-receiver.ts), started by the
- * daemon with a ControlTask; its first event is `listening` or `failed`.
+ * The control socket's receiver, on the main thread's event loop: no thread
+ * of its own. A ReadableWatcher calls it when datagrams are queued; it takes
+ * every one that is, never waiting, and hands each, with the sender's address
+ * and kernel-checked credentials, to `onRequest`, which parses, decides and
+ * replies. Input is never trusted here.
+ *
+ *   const receiver = ControlReceiver.listen(address);   // throws when it cannot listen
+ *   receiver.onRequest = (request) => ...;
+ *   receiver.close();                                   // nothing is received after it
  */
 import { unlinkSync } from 'node:fs';
 import { MAX_REQUEST_BYTES } from '../control-protocol';
-import { ErrorCode, hasCode } from '../errors';
-import { clearDoorbell, DgramSocket, pollEach } from '../native';
-import { SharedState } from './shared-state';
+import { ErrorCode, hasCode, MsgmuxError } from '../errors';
+import { DgramSocket, ReadableWatcher, type PeerCredentials } from '../native';
 
-export interface ControlTask {
-  /** The daemon's SharedState buffer. */
-  shared: SharedArrayBuffer;
-  address: string;
+export interface ControlDatagram {
+  /** At most MAX_REQUEST_BYTES + 1 bytes: one more means it was larger than a request may be. */
+  data: Uint8Array;
+  /** The sender's address, or null when it is unbound (then there is nobody to answer). */
+  from: string | null;
+  cred: PeerCredentials | null;
 }
-
-export type ControlEvent =
-  | { type: 'listening' }
-  | { type: 'request'; data: Uint8Array; from: string | null; cred: { pid: number; uid: number; gid: number } | null }
-  | { type: 'failed'; code: string; message: string };
-
-/** Without a doorbell (a state not made by its owner) a stop is only seen by looking, this often. */
-const POLL_WITHOUT_DOORBELL_MS = 100;
 
 /** Binds, replacing a filesystem socket that nobody listens on any more (left by a crash). */
 function bindControl(address: string): DgramSocket {
@@ -49,33 +45,69 @@ function bindControl(address: string): DgramSocket {
   return socket;
 }
 
-/** Receives until SharedState.requestControlStop(), posting each datagram; the stop's doorbell ends the wait. */
-export function receiveControl(task: ControlTask, post: (event: ControlEvent) => void): void {
-  const shared = new SharedState(task.shared);
-  let socket: DgramSocket;
-  try {
-    socket = bindControl(task.address);
-  } catch (err) {
-    const { code = ErrorCode.CONTROL, message = String(err) } = err as { code?: string; message?: string };
-    return post({ type: 'failed', code, message });
-  }
-  post({ type: 'listening' });
+export class ControlReceiver {
+  /** Called with each datagram received, in order. */
+  onRequest: (request: ControlDatagram) => void = () => undefined;
+  /** Called once if receiving fails; the receiver has then closed. */
+  onFailure: (err: Error) => void = () => undefined;
   // One byte more than a request may be, so an oversized datagram is seen as such, not truncated to fit.
-  const buffer = new Uint8Array(MAX_REQUEST_BYTES + 1);
-  const doorbell = shared.controlDoorbellFd;
-  const fds = Int32Array.of(socket.fd, doorbell);
-  const events = Int32Array.of(1, 1);
-  const revents = new Int32Array(2);
-  try {
-    while (!shared.controlStopRequested) {
-      pollEach(fds, events, 2, doorbell < 0 ? POLL_WITHOUT_DOORBELL_MS : -1, revents);
-      if (revents[1] !== 0) clearDoorbell(doorbell);
-      if ((revents[0] & 1) === 0) continue;
-      const got = socket.recv(buffer);
-      post({ type: 'request', data: buffer.slice(0, Math.min(got.length, buffer.length)), from: got.from, cred: got.cred ?? null });
+  private readonly buffer = new Uint8Array(MAX_REQUEST_BYTES + 1);
+  private readonly watcher: ReadableWatcher;
+  private closed = false;
+
+  private constructor(
+    private readonly address: string,
+    private readonly socket: DgramSocket,
+  ) {
+    this.watcher = new ReadableWatcher(socket.fd, (err) => (err ? this.fail(err) : this.drain()));
+  }
+
+  /** Binds `address` and receives from it from the next turn of the loop; a MsgmuxError with the cause's code when it cannot. */
+  static listen(address: string): ControlReceiver {
+    let socket: DgramSocket | null = null;
+    try {
+      socket = bindControl(address);
+      return new ControlReceiver(address, socket);
+    } catch (err) {
+      socket?.close();
+      const { code = ErrorCode.CONTROL, message = String(err) } = err as { code?: string; message?: string };
+      throw new MsgmuxError(code, `cannot listen on the control socket ${address}: ${message}`, { cause: err });
     }
-  } finally {
-    socket.close();
-    if (task.address.startsWith('/')) unlinkSync(task.address);
+  }
+
+  /** Stops receiving at once, closes the socket, and removes a filesystem socket's file. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.watcher.close(); // before the descriptor goes: libuv must stop polling it first
+    this.socket.close();
+    if (!this.address.startsWith('/')) return;
+    try {
+      unlinkSync(this.address);
+    } catch (err) {
+      if (!hasCode(err, 'ENOENT')) throw err; // somebody removed it already
+    }
+  }
+
+  /** Everything queued now; what arrives meanwhile makes the socket readable again. */
+  private drain(): void {
+    let got;
+    try {
+      while (!this.closed && (got = this.socket.tryRecv(this.buffer)) !== null) {
+        const data = this.buffer.slice(0, Math.min(got.length, this.buffer.length));
+        this.onRequest({ data, from: got.from, cred: got.cred ?? null });
+      }
+    } catch (err) {
+      this.fail(err as Error);
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.closed) return;
+    try {
+      this.close();
+    } finally {
+      this.onFailure(err);
+    }
   }
 }

@@ -22,7 +22,7 @@ import { isReachable } from '../sink/datagram-target';
 import { SinkRegistry, type SinkStats } from '../sink/registry';
 import type { SinkCounts } from '../sink/state';
 import { openBusQueue, type BusQueue } from './bus-queue';
-import type { ControlEvent, ControlTask } from './control-receiver';
+import { ControlReceiver, type ControlDatagram } from './control-receiver';
 import { INGEST_READY, INGEST_STATE_NAMES, type IngestReport, type IngestTask } from './ingest';
 import { EXTRA_SINK_LINES, NetworkLegs, type NatsStats, type SourceStats } from './network-legs';
 import { SharedState } from './shared-state';
@@ -63,7 +63,7 @@ export interface DaemonStats {
 export class Daemon {
   private stopping: Promise<IngestReport> | null = null;
   private readonly guard: RequestGuard;
-  private readonly workersExited: Promise<unknown>;
+  private readonly ingestExited: Promise<unknown>;
   private readonly ingestReport: Promise<IngestReport>;
   private readonly tally = new ControlTally();
   /** Resolves once ingest has opened the queue and joined every source; rejects if it fails first. */
@@ -79,7 +79,7 @@ export class Daemon {
     private readonly shared: SharedState,
     private readonly registry: SinkRegistry,
     ingest: Worker,
-    controlReceiver: Worker,
+    private readonly control: ControlReceiver,
     private readonly replies: DgramSocket,
     private readonly legs: NetworkLegs,
     private readonly shm: ShmReaders | null,
@@ -88,25 +88,25 @@ export class Daemon {
     this.logTooLargeAfter(shared.tooLargeEvents);
     this.wakeIngestWhenSinksGo(shared.liveSinks);
     registry.onEnded = (sinkPath) => this.guard.ended(sinkPath);
-    this.workersExited = Promise.all([once(ingest, 'exit'), once(controlReceiver, 'exit')]);
+    this.ingestExited = once(ingest, 'exit');
     let ready: () => void = () => undefined;
     this.ingestReady = new Promise((resolve, reject) => {
       ready = resolve;
       ingest.once('error', reject);
     });
     this.ingestReport = new Promise((resolve) => ingest.on('message', (m: IngestReport | typeof INGEST_READY) => (m === INGEST_READY ? ready() : resolve(m))));
-    for (const [name, worker] of [['ingest', ingest], ['control', controlReceiver]] as const) {
-      worker.once('error', (err) => {
-        log.fatal({ thread: name, err: err.message, stack: err.stack }, `the ${name} thread failed`);
-        this.onFatal(err);
-      });
-    }
+    ingest.once('error', (err) => {
+      log.fatal({ thread: 'ingest', err: err.message, stack: err.stack }, 'the ingest thread failed');
+      this.onFatal(err);
+    });
+    control.onFailure = (err) => {
+      log.fatal({ control: config.control, err: err.message, code: (err as { code?: string }).code, stack: err.stack }, 'the control socket failed');
+      this.onFatal(err);
+    };
     // A configured sink that ended is started again only while the running config still lists it.
     registry.isConfigured = (sink) =>
       this.config.sinks.some((s) => s.kind === sink.kind && s.path === sink.path && s.policy === sink.policy && s.evictAfterMs === sink.evictAfterMs);
-    controlReceiver.on('message', (event: ControlEvent) => {
-      if (event.type === 'request') void this.serve(event);
-    });
+    control.onRequest = (request) => void this.serve(request);
   }
 
   static async start(config: DaemonConfig, log: Logger): Promise<Daemon> {
@@ -139,17 +139,15 @@ export class Daemon {
       queue.close();
       throw err;
     });
-    const controlReceiver = new Worker(path.join(WORKERS, 'control-receiver.js'), {
-      resourceLimits: THREAD_LIMITS,
-      workerData: { shared: shared.buffer, address: config.control } satisfies ControlTask,
-    });
-    const [first] = (await once(controlReceiver, 'message')) as [ControlEvent];
-    if (first.type === 'failed') {
+    let control: ControlReceiver;
+    try {
+      control = ControlReceiver.listen(config.control);
+    } catch (err) {
       await Promise.all([registry.drainAll(Date.now()), legs.stop(Date.now())]);
       shm?.close();
       shared.close();
       queue.close();
-      throw new MsgmuxError(first.code, `cannot listen on the control socket ${config.control}: ${first.message}`);
+      throw err;
     }
     const ingest = new Worker(path.join(WORKERS, 'ingest.js'), {
       resourceLimits: THREAD_LIMITS,
@@ -157,7 +155,7 @@ export class Daemon {
         ring: ring.buffer, shared: shared.buffer, queue: config.queue, packedQueue: queue.packedName, messageSize: queue.messageSize, ...legs.ingestFields(),
       } satisfies IngestTask,
     });
-    daemon = new Daemon(config, log, queue, ring, shared, registry, ingest, controlReceiver, new DgramSocket({ nonBlocking: true }), legs, shm);
+    daemon = new Daemon(config, log, queue, ring, shared, registry, ingest, control, new DgramSocket({ nonBlocking: true }), legs, shm);
     const started = daemon;
     await started.ingestReady.catch(async (err: Error) => {
       await started.stop();
@@ -224,19 +222,19 @@ export class Daemon {
   private async shutdown(): Promise<IngestReport> {
     const deadline = Date.now() + this.config.drainTimeoutMs;
     this.log.info({ drainTimeoutMs: this.config.drainTimeoutMs }, 'stopping: draining the ring to every live sink');
-    this.shared.requestControlStop();
+    this.control.close();
     this.shared.requestIngestStop();
     const giveUp = setTimeout(() => {
       this.shared.requestIngestStop(true);
       this.ring.signalWriter(); // ingest may be waiting for room, asleep on the ring's word
     }, Math.max(0, deadline - Date.now()));
     // A failed ingest never reports: what it counted in shared memory is all there is.
-    const failed = this.workersExited.then((): IngestReport => ({ ingested: this.shared.ingested, abandoned: 0, malformedPacked: 0 }));
+    const failed = this.ingestExited.then((): IngestReport => ({ ingested: this.shared.ingested, abandoned: 0, malformedPacked: 0 }));
     const ingested = await Promise.race([this.ingestReport, failed]);
     clearTimeout(giveUp);
     await Promise.all([this.registry.drainAll(deadline), this.legs.stop(deadline)]);
     this.registry.logTooLarge();
-    await this.workersExited;
+    await this.ingestExited;
     this.shm?.close(); // the ring's threads are gone: its file can go
     this.replies.close();
     this.queue.close();
@@ -274,7 +272,7 @@ export class Daemon {
     });
   }
 
-  private async serve(event: Extract<ControlEvent, { type: 'request' }>): Promise<void> {
+  private async serve(event: ControlDatagram): Promise<void> {
     // Not `pid`: that is the daemon's own, in every log line.
     const who = { from: event.from, senderUid: event.cred?.uid, senderPid: event.cred?.pid };
     let reply: ControlReply;
@@ -312,7 +310,7 @@ export class Daemon {
     await Promise.all(gone.map((path) => this.registry.remove(path)));
   }
 
-  private async handle(request: ControlRequest, { cred, from }: Extract<ControlEvent, { type: 'request' }>): Promise<ControlReply> {
+  private async handle(request: ControlRequest, { cred, from }: ControlDatagram): Promise<ControlReply> {
     if (this.stopping) throw new MsgmuxError(ErrorCode.STOPPING, 'msgmux is stopping');
     switch (request.op) {
       case 'subscribe': {

@@ -3,8 +3,8 @@
  * steer its threads, and counters they keep so that `stats` costs a few
  * plain loads, never a message round trip.
  *
- *   header (64 B): ingest stop, live sink count, ingest state, control-receiver stop, ingested,
- *     ingest's doorbell and the control receiver's (descriptor + 1), ingest's wake word, too-large events
+ *   header (64 B): ingest stop, live sink count, ingest state, ingested, ingest's doorbell
+ *     (descriptor + 1), ingest's wake word, too-large events
  *   one 64-byte line per sink: see SinkEntry (src/sink/state.ts)
  *
  * Waits in those threads are wakeable, never timed checks of a flag: a stop
@@ -17,17 +17,16 @@ import { Doorbell } from '../native';
 import { addLiveSinks, SINK_DOORBELL_WORD, SINK_LINE_BYTES, SinkEntry, type DaemonWords } from '../sink/state';
 
 const Header = {
-  INGEST_STOP: 0, LIVE_SINKS: 1, INGEST_STATE: 2, CONTROL_STOP: 3, INGESTED_F64_BYTE: 16,
-  INGEST_DOORBELL: 6, CONTROL_DOORBELL: 7, INGEST_WAKE: 8, TOO_LARGE_EVENTS: 9,
+  INGEST_STOP: 0, LIVE_SINKS: 1, INGEST_STATE: 2, INGESTED_F64_BYTE: 16,
+  INGEST_DOORBELL: 6, INGEST_WAKE: 8, TOO_LARGE_EVENTS: 9,
 } as const;
 const HEADER_BYTES = 64;
 const lineWord = (index: number): number => (HEADER_BYTES + SINK_LINE_BYTES * index) >> 2;
 const DAEMON_WORDS: DaemonWords = { liveSinks: Header.LIVE_SINKS, ingestWake: Header.INGEST_WAKE, tooLargeEvents: Header.TOO_LARGE_EVENTS };
 
-/** The doorbells, on the owning side only: ingest's, the control receiver's, and one per running sink. */
+/** The doorbells, on the owning side only: ingest's and one per running sink. */
 interface Doorbells {
   ingest: Doorbell;
-  control: Doorbell;
   sinks: (Doorbell | undefined)[];
 }
 
@@ -40,28 +39,19 @@ export class SharedState {
     this.f64 = new Float64Array(buffer);
     if (doorbells) {
       Atomics.store(this.i32, Header.INGEST_DOORBELL, doorbells.ingest.fd + 1);
-      Atomics.store(this.i32, Header.CONTROL_DOORBELL, doorbells.control.fd + 1);
     }
   }
 
   /** The owner's state (the main thread's): it holds the doorbells. */
   static create(maxSinks: number): SharedState {
-    const ingest = new Doorbell();
-    let control: Doorbell;
-    try {
-      control = new Doorbell();
-    } catch (err) {
-      ingest.close();
-      throw err;
-    }
-    return new SharedState(new SharedArrayBuffer(HEADER_BYTES + SINK_LINE_BYTES * maxSinks), { ingest, control, sinks: [] });
+    return new SharedState(new SharedArrayBuffer(HEADER_BYTES + SINK_LINE_BYTES * maxSinks), { ingest: new Doorbell(), sinks: [] });
   }
 
   /** Closes the doorbells (owner only): call once no thread that polls them is left. */
   close(): void {
     if (!this.doorbells) return;
-    const { ingest, control, sinks } = this.doorbells;
-    for (const bell of [ingest, control, ...sinks]) bell?.close();
+    const { ingest, sinks } = this.doorbells;
+    for (const bell of [ingest, ...sinks]) bell?.close();
   }
 
   // ---- ingest ----
@@ -124,22 +114,6 @@ export class SharedState {
     const wake = Atomics.load(this.i32, Header.INGEST_WAKE);
     if (this.liveSinks !== 0 || this.ingestStop !== 0) return;
     Atomics.wait(this.i32, Header.INGEST_WAKE, wake);
-  }
-
-  // ---- control receiver ----
-
-  get controlStopRequested(): boolean {
-    return Atomics.load(this.i32, Header.CONTROL_STOP) !== 0;
-  }
-
-  requestControlStop(): void {
-    Atomics.store(this.i32, Header.CONTROL_STOP, 1);
-    this.doorbells?.control.ring();
-  }
-
-  /** The control receiver's doorbell (rung by its stop request), polled beside its socket; -1 when none. */
-  get controlDoorbellFd(): number {
-    return Atomics.load(this.i32, Header.CONTROL_DOORBELL) - 1;
   }
 
   // ---- sinks ----

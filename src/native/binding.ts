@@ -10,6 +10,15 @@ type Bytes = ArrayBufferView;
 /** Human-readable address or queue name, read by C only to word an error. */
 type Target = string | undefined;
 
+interface RawDatagram {
+  length: number;
+  from: Uint8Array | null;
+  cred?: { pid: number; uid: number; gid: number };
+}
+
+/** A libuv poll handle on the calling thread's loop (watch.c). */
+export type NativeWatcher = { readonly __msgmuxNativeWatcher: unique symbol };
+
 /** The raw addon: one function per syscall. The classes in dgram.ts / mq.ts are the public face. */
 export interface NativeBinding {
   close(h: NativeHandle): void;
@@ -23,7 +32,8 @@ export interface NativeBinding {
     h: NativeHandle, buffer: Bytes, offsets: Int32Array, lengths: Int32Array, count: number,
     address: Bytes | null, target: Target,
   ): number;
-  dgramRecv(h: NativeHandle, into: Bytes, target: Target): { length: number; from: Uint8Array | null; cred?: { pid: number; uid: number; gid: number } };
+  /** dontWait: MSG_DONTWAIT, and null instead of EAGAIN when nothing is queued. */
+  dgramRecv(h: NativeHandle, into: Bytes, target: Target, dontWait: boolean): RawDatagram | null;
   dgramRecvBatch(
     h: NativeHandle, into: Bytes, slotSize: number, max: number, lengths: Int32Array,
     from: (Uint8Array | null)[] | null, target: Target,
@@ -72,6 +82,11 @@ export interface NativeBinding {
   eventfdSignal(h: NativeHandle): void;
   /** Resets the counter; returns whether it had been signalled. */
   eventfdClear(fd: number): boolean;
+
+  // A readable watcher (watch.c): calls callback(null) on this thread's loop whenever fd is readable,
+  // callback(error) once if libuv reports an error (it has then stopped). watchClose is idempotent.
+  watchOpen(fd: number, callback: (error: Error | null) => void): NativeWatcher;
+  watchClose(w: NativeWatcher): void;
 }
 
 /** The package root is the nearest ancestor holding binding.gyp (works from src/ and dist/src/). */

@@ -110,10 +110,13 @@ export class DgramSocket {
 
   /** Receives one datagram into `into` (blocking unless non-blocking; then EAGAIN when empty). */
   recv(into: ArrayBufferView): ReceivedDatagram {
-    const got = this.#native.dgramRecv(this.#handle, into, this.#local);
-    const result: ReceivedDatagram = { length: got.length, from: decodeAddress(got.from) };
-    if (got.cred) result.cred = got.cred;
-    return result;
+    return this.#received(this.#native.dgramRecv(this.#handle, into, this.#local, false)!);
+  }
+
+  /** Receives one datagram if one is queued, never waiting (MSG_DONTWAIT, in either mode); null when none is. */
+  tryRecv(into: ArrayBufferView): ReceivedDatagram | null {
+    const got = this.#native.dgramRecv(this.#handle, into, this.#local, true);
+    return got === null ? null : this.#received(got);
   }
 
   /**
@@ -171,6 +174,12 @@ export class DgramSocket {
   /** Idempotent. */
   close(): void {
     this.#native.close(this.#handle);
+  }
+
+  #received(got: { length: number; from: Uint8Array | null; cred?: PeerCredentials }): ReceivedDatagram {
+    const result: ReceivedDatagram = { length: got.length, from: decodeAddress(got.from) };
+    if (got.cred) result.cred = got.cred;
+    return result;
   }
 
   #address(address: string | undefined): Buffer | null {

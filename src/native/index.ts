@@ -15,6 +15,7 @@
  *     sendBatch(buffer: SharedArrayBuffer | ArrayBuffer | ArrayBufferView,
  *               offsets: Int32Array, lengths: Int32Array, count: number, address?: string): number
  *     recv(into: ArrayBufferView): { length: number; from: string | null; cred?: { pid; uid; gid } }
+ *     tryRecv(into: ArrayBufferView): the same, or null when nothing is queued (MSG_DONTWAIT)
  *     recvBatch(into: ArrayBufferView, slotSize: number, max: number, lengths: Int32Array,
  *               from?: (string | null)[]): number   // max <= 1024
  *     poll(events: { readable?; writable? }, timeoutMs: number)
@@ -55,6 +56,8 @@
  *                                                   // poll(2) for POLLIN on sockets and queues, count <= POLL_MAX
  *   pollEach(fds, events, count, timeoutMs, revents) // the same with per-fd events (1 readable, 2 writable)
  *   new Doorbell() .fd .ring() .close(); clearDoorbell(fd) // eventfd(2): ends another thread's poll
+ *   new ReadableWatcher(fd, onReadable) .close()   // libuv poll on this thread's loop: onReadable(null)
+ *                                                   // whenever fd is readable, onReadable(err) on an error
  *
  * Errors: a failed syscall throws an Error with `code` (errno name, e.g.
  * 'ECONNREFUSED', 'EAGAIN'), `errno`, `syscall`, `address`, and a message like
@@ -75,6 +78,7 @@ export type { DgramSocketOptions, PeerCredentials, PollEvents, PollResult, Recei
 export { MessageQueue } from './mq';
 export { POLL_MAX, pollEach, pollReadable, UdpSocket } from './udp';
 export { clearDoorbell, Doorbell } from './doorbell';
+export { ReadableWatcher } from './watcher';
 export type { MulticastSendOptions } from './udp';
 export type { MessageQueueOpenOptions, QueueAttributes, ReceivedMessage } from './mq';
 export { decodeAddress, encodeAddress } from './address';

@@ -38,9 +38,6 @@ export interface ShmBinding {
   useThreadPoolForAsyncWaits(): void;
   futexWake(buffer: SharedArrayBuffer, byteOffset: number, count: number): number;
   pidfdOpen(pid: number): number;
-  /** Calls `callback` once when `fd` turns readable; `unwatch` only before it did. */
-  watchReadable(fd: number, callback: () => void): object;
-  unwatch(handle: object): void;
   readonly PAGE_SIZE: number;
 }
 

@@ -14,6 +14,7 @@
  */
 import './futex-waits';
 import { ErrorCode, MsgmuxError, hasCode } from '../errors';
+import { ReadableWatcher } from '../native';
 import { Ring, type ReaderOptions } from '../ring';
 import { GUARD_STATE, MAX_CAPACITY, MAX_READERS_LIMIT, MIN_CAPACITY, SLOT_WORDS, Slot, SlotState, slotBase } from '../ring/layout';
 import { guardBase } from '../ring/reader-slots';
@@ -57,7 +58,8 @@ interface Granted {
   pid: number;
   slotFd: number;
   pidfd: number;
-  watch: object | null;
+  /** Readable once the reader's process has exited (a pidfd). */
+  watch: ReadableWatcher | null;
 }
 
 const binding = shmBinding();
@@ -152,14 +154,14 @@ export class ShmRing {
     }
     const grant: ShmGrant = { ring: this.name, readerSlot, slotFile };
     const entry: Granted = { grant, pid: request.pid, slotFd, pidfd, watch: null };
-    if (pidfd >= 0) entry.watch = binding.watchReadable(pidfd, () => this.takeBack(readerSlot, 'exited', true));
+    if (pidfd >= 0) entry.watch = new ReadableWatcher(pidfd, () => this.takeBack(readerSlot, 'exited'));
     this.granted.set(readerSlot, entry);
     return grant;
   }
 
   /** Takes a grant back: the reader stops gating at once and its cursor file is removed. */
   release(readerSlot: number): boolean {
-    return this.takeBack(readerSlot, 'released', false);
+    return this.takeBack(readerSlot, 'released');
   }
 
   /**
@@ -174,7 +176,7 @@ export class ShmRing {
       const held = Atomics.load(this.i32, guardBase(this, readerSlot) + GUARD_STATE);
       const own = Atomics.load(this.i32, slotBase(readerSlot) + Slot.STATE);
       if (held === SlotState.ACTIVE && own === SlotState.ACTIVE) continue;
-      if (this.takeBack(readerSlot, held === SlotState.EVICTED ? 'evicted' : 'closed', false)) swept++;
+      if (this.takeBack(readerSlot, held === SlotState.EVICTED ? 'evicted' : 'closed')) swept++;
     }
     return swept;
   }
@@ -182,7 +184,7 @@ export class ShmRing {
   /** Takes every grant back, unmaps nothing the ring's users still hold, and removes the ring file. */
   close(): void {
     if (this.closed) return;
-    for (const readerSlot of [...this.granted.keys()]) this.takeBack(readerSlot, 'released', false);
+    for (const readerSlot of [...this.granted.keys()]) this.takeBack(readerSlot, 'released');
     this.closed = true;
     binding.close(this.fd);
     try {
@@ -192,7 +194,7 @@ export class ShmRing {
     }
   }
 
-  private takeBack(readerSlot: number, reason: ReleaseReason, watchFired: boolean): boolean {
+  private takeBack(readerSlot: number, reason: ReleaseReason): boolean {
     const entry = this.granted.get(readerSlot);
     if (entry === undefined) return false;
     this.granted.delete(readerSlot);
@@ -204,7 +206,7 @@ export class ShmRing {
     binding.remap(this.buffer, at, this.fd, at, binding.PAGE_SIZE, true); // the ring's own page: a reserved slot
     this.ring.signalWriter();
     this.ring.wakeReaders(); // a reader asleep in that slot wakes to find it let go
-    if (entry.watch !== null && !watchFired) binding.unwatch(entry.watch);
+    entry.watch?.close(); // before its pidfd goes
     if (entry.pidfd >= 0) binding.close(entry.pidfd);
     binding.close(entry.slotFd);
     try {

@@ -9,7 +9,7 @@
  * (kinds.ts: static, mq) that end for any reason but a stop are started again.
  */
 import path from 'node:path';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { ErrorCode, MsgmuxError } from '../errors';
 import type { Logger } from '../log';
 import type { Ring } from '../ring';
@@ -61,7 +61,8 @@ const REWAKE_MS = 5;
 export class SinkRegistry {
   private readonly sinks = new Map<string, RunningSink>();
   private readonly freeIndexes: number[];
-  private readonly pool: Piscina;
+  /** Made with the first sink: an idle daemon without sinks does not even load piscina (~1 MB RSS). */
+  private pool: Piscina | null = null;
   private closing = false;
   /** Whether a configured sink that ended should be started again; the daemon answers from its running config. */
   isConfigured: (sink: Sink) => boolean = () => true;
@@ -80,16 +81,21 @@ export class SinkRegistry {
     private readonly recordMeta: SharedArrayBuffer,
   ) {
     this.freeIndexes = Array.from({ length: maxSinks }, (_, k) => maxSinks - 1 - k);
-    this.pool = new Piscina({
+  }
+
+  private sinkPool(): Piscina {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use, see `pool`
+    const { Piscina: Pool } = require('piscina') as typeof import('piscina');
+    return (this.pool ??= new Pool({
       filename: SINK_WORKER,
       // No warm threads: each costs RSS while idle; a new sink waits once for its thread to boot.
       minThreads: 0,
-      maxThreads: maxSinks,
+      maxThreads: this.maxSinks,
       // A thread whose sink ended is reused by the next; one idle this long exits, so a burst of sinks leaves nothing behind.
       idleTimeout: IDLE_THREAD_MS,
       resourceLimits: THREAD_LIMITS,
       concurrentTasksPerWorker: 1,
-    });
+    }));
   }
 
   get size(): number {
@@ -122,7 +128,7 @@ export class SinkRegistry {
     entry.reset();
     entry.state = SinkState.STARTING;
     const task: SinkTask = { ring: this.ring.buffer, shared: this.shared.buffer, index, sink: { ...sink, path: key }, queueShape: this.queueShape, recordMeta: this.recordMeta };
-    const done = (this.pool.run(task) as Promise<SinkOutcome>).catch(
+    const done = (this.sinkPool().run(task) as Promise<SinkOutcome>).catch(
       (err: Error): SinkOutcome => ({ reason: 'failed', error: { code: ErrorCode.SINK_CRASHED, message: err.message } }),
     );
     const running: RunningSink = { sink: { ...sink, path: key }, index, entry, done, started: this.joinOf({ ...sink, path: key }, entry, done) };
@@ -176,7 +182,7 @@ export class SinkRegistry {
     const late = setTimeout(() => all.forEach((running) => this.stop(running, StopRequest.NOW)), Math.max(0, deadline - Date.now()));
     await finished;
     clearTimeout(late);
-    await this.pool.destroy();
+    await this.pool?.destroy();
   }
 
   stats(): SinkStats[] {
