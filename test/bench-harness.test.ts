@@ -4,8 +4,10 @@
  * Redis with ioredis (a real redis-server the harness starts) and the ring,
  * one subscriber, 64 B, a small count. Asserts what was delivered and
  * reported, never how fast; and that the run leaves no temp dir, server or
- * client process behind. Also: a lossless system that loses is flagged and
- * gets no rate.
+ * client process behind. Two publishers at once into msgmux (C and Node
+ * clients) and the C reference broker: every subscriber gets every message
+ * of both, in each one's order. Also: a lossless system that loses is flagged
+ * and gets no rate, and a system that takes one publisher is refused by name.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,18 +20,19 @@ import { BIN } from './helpers/daemon';
 import { processRow } from '../src/bench/rows';
 import type { GroupSample } from '../src/bench/group';
 import type { BenchReport } from '../src/bench/run';
+import { bench } from '../src/cli/bench';
 
 const COUNT = 2000;
-const FIELDS = ['system', 'clients', 'subscribers', 'size', 'messages', 'deliveredPerSec', 'slowestPerSec', 'lost', 'p50Micros', 'p99Micros', 'p999Micros', 'brokerCpuSec'];
+const FIELDS = ['system', 'clients', 'publishers', 'subscribers', 'size', 'messages', 'deliveredPerSec', 'slowestPerSec', 'lost', 'p50Micros', 'p99Micros', 'p999Micros', 'brokerCpuSec'];
 
-test('msgmux bench --quick on msgmux-node, msgmux-shm, redis-node and ring delivers every message to every subscriber and cleans up', async (t) => {
+/** Runs `msgmux bench ARGS --json FILE` with TMPDIR a fresh dir (runTmp); resolves with the report, the output and the harness's pid once it exited 0. */
+async function runBenchCli(t: { after(fn: () => void): void }, args: string[]): Promise<{ report: BenchReport; output: string; runTmp: string; pid: number }> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'msgmux-bench-test-'));
   t.after(() => fs.rmSync(tmp, { recursive: true, force: true }));
   const runTmp = path.join(tmp, 'run');
   fs.mkdirSync(runTmp);
   const out = path.join(tmp, 'out.json');
-  const args = ['bench', '--quick', '--systems', 'msgmux-node,msgmux-shm,redis-node,ring', '--subscribers', '1', '--readers', '1', '--sizes', '64', '--count', String(COUNT), '--json', out];
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TMPDIR: runTmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'bench', ...args, '--json', out], { env: { ...process.env, TMPDIR: runTmp }, stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => child.kill('SIGKILL'));
   let output = '';
   child.stdout.on('data', (d) => (output += d));
@@ -38,8 +41,11 @@ test('msgmux bench --quick on msgmux-node, msgmux-shm, redis-node and ring deliv
   const [code] = (await once(child, 'close')) as [number | null];
   clearTimeout(timer);
   assert.equal(code, 0, output);
+  return { report: JSON.parse(fs.readFileSync(out, 'utf8')) as BenchReport, output, runTmp, pid: child.pid! };
+}
 
-  const report = JSON.parse(fs.readFileSync(out, 'utf8')) as BenchReport;
+test('msgmux bench --quick on msgmux-node, msgmux-shm, redis-node and ring delivers every message to every subscriber and cleans up', async (t) => {
+  const { report, output, runTmp, pid } = await runBenchCli(t, ['--quick', '--systems', 'msgmux-node,msgmux-shm,redis-node,ring', '--subscribers', '1', '--readers', '1', '--sizes', '64', '--count', String(COUNT)]);
   assert.deepEqual(report.skipped, [], output);
   assert.deepEqual(report.rows.map((r) => r.key), ['msgmux-node', 'msgmux-shm', 'redis-node', 'ring']);
   for (const row of report.rows) {
@@ -66,7 +72,40 @@ test('msgmux bench --quick on msgmux-node, msgmux-shm, redis-node and ring deliv
   const left = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes(runTmp));
   assert.deepEqual(left, []);
   // msgmux-shm's daemons removed their ring and cursor files (named after the harness's pid).
-  assert.deepEqual(fs.readdirSync('/dev/shm').filter((f) => f.startsWith(`msgmux-bench-${child.pid}-`)), []);
+  assert.deepEqual(fs.readdirSync('/dev/shm').filter((f) => f.startsWith(`msgmux-bench-${pid}-`)), []);
+});
+
+test('msgmux bench --publishers 2: msgmux (C and Node clients) and the C reference deliver every message of both publishers to every subscriber, in order', async (t) => {
+  // An odd count: the publishers' shares differ by one.
+  const count = 1501;
+  const { report, output } = await runBenchCli(t, ['--quick', '--systems', 'msgmux-c,cref-c,msgmux-node', '--publishers', '2', '--subscribers', '2', '--sizes', '64', '--count', String(count)]);
+  assert.deepEqual(report.skipped, [], output);
+  assert.equal(report.plan.publishers, 2);
+  assert.deepEqual(report.rows.map((r) => r.key), ['msgmux-node', 'msgmux-c', 'cref-c']);
+  for (const row of report.rows) {
+    assert.deepEqual(row.errors, [], `${row.key}: ${output}`);
+    assert.equal(row.publishers, 2, row.key);
+    assert.equal(row.messages, count, row.key);
+    assert.equal(row.delivered, count * 2 * row.rounds, `${row.key} delivered every message to both subscribers`);
+    // Summed over every phase (warm-up, throughput, the paced latency phases): nothing lost, doubled or out of a publisher's order.
+    assert.equal(row.lost, 0, row.key);
+    assert.equal(row.duplicated, 0, row.key);
+    assert.equal(row.reordered, 0, row.key);
+    assert.equal(row.flagged, null, row.key);
+    assert.deepEqual(row.latency.map((l) => l.rate), [1000, 10000], `${row.key} latency at both rates`);
+  }
+  assert.match(output, /\| system +\| pubs \|/, 'the table states the publishers');
+});
+
+test('msgmux bench --publishers 2 refuses, by name, a system that takes one publisher', async () => {
+  await assert.rejects(bench({ quick: true, systems: ['msgmux-c', 'zmq'], publishers: 2 }), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'ERR_MSGMUX_USAGE');
+    assert.match(err.message, /--publishers 2 needs systems that take several publisher processes \(.*msgmux-c.*cref-c.*\)/);
+    assert.match(err.message, /zmq-node: its publisher binds/);
+    assert.match(err.message, /zmq-c: its publisher binds/);
+    assert.doesNotMatch(err.message.split(';').slice(1).join(';'), /msgmux-c/, 'only the one-publisher systems are named as refused');
+    return true;
+  });
 });
 
 test('a lossless system that lost a message is flagged and gets no rate', () => {
@@ -77,7 +116,7 @@ test('a lossless system that lost a message is flagged and gets no rate', () => 
     sinks: [[{ ...sink(0), phase: 0, received: 10 }], [sink(lost)]],
     brokerCpuSec: 0.1, clientCpuSec: 0.1, brokerRssKiB: 1000, latency: [],
   });
-  const key = (lossless: boolean) => ({ system: 's', key: 's-c', clients: 'c', subscribers: 1, size: 64, lossless });
+  const key = (lossless: boolean) => ({ system: 's', key: 's-c', clients: 'c', publishers: 1, subscribers: 1, size: 64, lossless });
   const clean = processRow(key(true), [sample(0)], []);
   assert.equal(clean.flagged, null);
   assert.equal(clean.deliveredPerSec, 100);

@@ -1,6 +1,6 @@
 /**
  * What one `msgmux bench` run measures: which systems, subscriber counts,
- * payload sizes, how many rounds, and the phases every group of processes
+ * payload sizes, publisher processes per group, how many rounds, and the phases every group of processes
  * runs (a warm-up, a fixed count as fast as the system goes, then fixed
  * rates for latency). `--quick` is the same matrix, smaller.
  */
@@ -19,6 +19,8 @@ export interface Plan {
   /** Reader threads for the in-process systems. */
   readers: number[];
   sizes: number[];
+  /** Publisher processes per group, each sending its share of every phase. */
+  publishers: number;
   rounds: number;
   warmup: number;
   count: number;
@@ -33,6 +35,8 @@ export interface Plan {
 export const DEFAULT_SUBSCRIBERS = [1, 4, 16];
 export const DEFAULT_READERS = [1, 2, 4];
 export const DEFAULT_SIZES = [64, 1024];
+/** The C clients' table of per-publisher order (MAX_PUBLISHERS in harness/c/bench.h). */
+export const MAX_PUBLISHERS = 64;
 export const LATENCY_RATES = [1_000, 10_000];
 
 export function defaultPlan(quick: boolean, systems: string[]): Plan {
@@ -41,6 +45,7 @@ export function defaultPlan(quick: boolean, systems: string[]): Plan {
     subscribers: quick ? [2] : DEFAULT_SUBSCRIBERS,
     readers: quick ? [2] : DEFAULT_READERS,
     sizes: quick ? [64] : DEFAULT_SIZES,
+    publishers: 1,
     rounds: quick ? 1 : 2,
     warmup: quick ? 500 : 2_000,
     count: quick ? 5_000 : 20_000,

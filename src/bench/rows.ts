@@ -1,6 +1,6 @@
 /**
  * Samples (one per round) into the report's rows, one per system, clients,
- * subscribers and size: medians of the rounds' rates, sums of what went
+ * publishers, subscribers and size: medians of the rounds' rates, sums of what went
  * wrong, latency from the latency phases. A lossless system that lost,
  * duplicated or reordered anything is flagged and gets no rate at all, so it
  * is never averaged in with the systems that kept their promise.
@@ -13,9 +13,11 @@ export interface Row {
   system: string;
   key: string;
   clients: string;
+  /** Publisher processes (each sent its share of the messages); 1 for the in-process systems' one writer thread. */
+  publishers: number;
   subscribers: number;
   size: number;
-  /** Messages per subscriber per measured round. */
+  /** Messages per subscriber per measured round, from all publishers together. */
   messages: number;
   rounds: number;
   /** Messages the subscribers got in the measured rounds, summed over subscribers and rounds (messages x subscribers x rounds when nothing is lost). */
@@ -37,7 +39,7 @@ export interface Row {
   errors: string[];
 }
 
-export interface RowKey { system: string; key: string; clients: string; subscribers: number; size: number; lossless: boolean }
+export interface RowKey { system: string; key: string; clients: string; publishers: number; subscribers: number; size: number; lossless: boolean }
 
 export const median = (values: number[]): number | null => {
   if (values.length === 0) return null;

@@ -1,7 +1,7 @@
 /**
  * What a system adapter (one file each under systems/) tells the harness:
  * how to check it can run here, start and stop its broker for a round, and
- * which programs make up one group (one publisher, N subscribers).
+ * which programs make up one group (a publisher, N subscribers).
  */
 import path from 'node:path';
 import type { Phase, Plan } from './plan';
@@ -36,6 +36,8 @@ export interface GroupContext {
 export interface Group {
   subscribers: Launch[];
   publisher: Launch;
+  /** How many copies of `publisher` run at once, each sending its share (--publisher P --publishers N); the harness sets it, default 1. */
+  publishers?: number;
 }
 
 interface SystemBase {
@@ -45,6 +47,8 @@ interface SystemBase {
   clients: 'node' | 'c' | 'threads';
   /** Promises no loss, no duplicates and order: a row that breaks it is flagged. */
   lossless: boolean;
+  /** Several publisher processes can feed one group at once (--publishers); false where the publisher binds the endpoint, or is a thread. */
+  manyPublishers: boolean;
   /** Checks it can run here (binaries, headers, npm clients); throws with the reason if not. */
   prepare(plan: Plan): Promise<void>;
 }

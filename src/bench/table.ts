@@ -6,6 +6,7 @@ const num = (v: number | null, digits = 0): string => (v === null ? '-' : v.toFi
 
 const COLUMNS: [string, (r: Row) => string][] = [
   ['system', (r) => r.key],
+  ['pubs', (r) => String(r.publishers)],
   ['subs', (r) => String(r.subscribers)],
   ['size', (r) => String(r.size)],
   ['delivered/s', (r) => (r.flagged ? 'FLAGGED' : rate(r.deliveredPerSec))],

@@ -1,5 +1,5 @@
 /** The `msgmux bench` flags: their help text, their util.parseArgs options, and their checks. */
-import { DEFAULT_READERS, DEFAULT_SIZES, DEFAULT_SUBSCRIBERS } from '../bench/plan';
+import { DEFAULT_READERS, DEFAULT_SIZES, DEFAULT_SUBSCRIBERS, MAX_PUBLISHERS } from '../bench/plan';
 
 export interface BenchFlags {
   quick: boolean;
@@ -7,6 +7,7 @@ export interface BenchFlags {
   subscribers?: number[];
   readers?: number[];
   sizes?: number[];
+  publishers?: number;
   rounds?: number;
   count?: number;
   json?: string;
@@ -22,6 +23,8 @@ against BroadcastChannel and MessagePort. Missing peers are skipped with the rea
   --subscribers LIST    subscriber processes (default ${DEFAULT_SUBSCRIBERS.join(',')})
   --readers LIST        reader threads for in-process systems (default ${DEFAULT_READERS.join(',')})
   --sizes LIST          payload bytes, 16 … 65000 (default ${DEFAULT_SIZES.join(',')})
+  --publishers N        publisher processes per group, 1 … ${MAX_PUBLISHERS}, each sending its share
+                        (default 1; systems with one publisher are skipped, refused if named)
   --rounds N            rounds, interleaved across systems (default 2, quick 1)
   --count N             messages per measured round (default 20000, quick 5000)
   --json FILE           write the report as JSON
@@ -29,7 +32,7 @@ against BroadcastChannel and MessagePort. Missing peers are skipped with the rea
 
 const str = { type: 'string' } as const;
 export const BENCH_OPTIONS = {
-  quick: { type: 'boolean' }, systems: str, subscribers: str, readers: str, sizes: str, rounds: str, count: str, json: str, svg: str,
+  quick: { type: 'boolean' }, systems: str, subscribers: str, readers: str, sizes: str, publishers: str, rounds: str, count: str, json: str, svg: str,
 } as const;
 
 export function parseBenchFlags(v: Record<string, string | boolean | undefined>, fail: (message: string) => never): BenchFlags {
@@ -40,7 +43,13 @@ export function parseBenchFlags(v: Record<string, string | boolean | undefined>,
     if (values.some((n) => !(n >= min && n <= max))) fail(`--${name} must be a comma-separated list of integers from ${min} to ${max} (got ${JSON.stringify(raw)})`);
     return values;
   };
-  const one = (name: string, min: number, max: number): number | undefined => list(name, min, max)?.[0];
+  const one = (name: string, min: number, max: number): number | undefined => {
+    const raw = v[name];
+    if (typeof raw !== 'string') return undefined;
+    const value = /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+    if (!(value >= min && value <= max)) fail(`--${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+    return value;
+  };
   const text = (name: string): string | undefined => (typeof v[name] === 'string' ? (v[name]) : undefined);
   return Object.fromEntries(Object.entries({
     quick: v.quick === true,
@@ -48,6 +57,7 @@ export function parseBenchFlags(v: Record<string, string | boolean | undefined>,
     subscribers: list('subscribers', 1, 256),
     readers: list('readers', 1, 64),
     sizes: list('sizes', 16, 65_000),
+    publishers: one('publishers', 1, MAX_PUBLISHERS),
     rounds: one('rounds', 1, 100),
     count: one('count', 1, 100_000_000),
     json: text('json'),

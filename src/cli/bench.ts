@@ -1,6 +1,10 @@
-/** `msgmux bench`: the plan from the flags, the run, and the report. Unknown --systems entries are a usage error. */
+/**
+ * `msgmux bench`: the plan from the flags, the run, and the report. Unknown
+ * --systems entries are a usage error, and so is naming a system that takes
+ * one publisher with --publishers above 1 (unnamed, such systems are skipped).
+ */
 import { defaultPlan } from '../bench/plan';
-import { runBench, writeReport } from '../bench/run';
+import { onePublisherOnly, runBench, writeReport } from '../bench/run';
 import { SYSTEMS, selectSystems } from '../bench/systems';
 import { ErrorCode, MsgmuxError } from '../errors';
 import type { BenchFlags } from './bench-args';
@@ -11,7 +15,15 @@ export async function bench(flags: BenchFlags): Promise<number> {
       throw new MsgmuxError(ErrorCode.USAGE, `msgmux bench: no system ${JSON.stringify(name)}; known: ${SYSTEMS.map((s) => s.key).join(', ')} (see msgmux bench --help)`);
     }
   }
+  if ((flags.publishers ?? 1) > 1) {
+    const single = selectSystems(flags.systems).filter((s) => !s.manyPublishers);
+    if (flags.systems.length > 0 && single.length > 0) {
+      const many = SYSTEMS.filter((s) => s.manyPublishers).map((s) => s.key);
+      throw new MsgmuxError(ErrorCode.USAGE, `msgmux bench: --publishers ${flags.publishers} needs systems that take several publisher processes (${many.join(', ')}); ${single.map((s) => `${s.key}: ${onePublisherOnly(s)}`).join('; ')}`);
+    }
+  }
   const plan = defaultPlan(flags.quick, flags.systems);
+  if (flags.publishers) plan.publishers = flags.publishers;
   if (flags.subscribers) plan.subscribers = flags.subscribers;
   if (flags.readers) plan.readers = flags.readers;
   if (flags.sizes) plan.sizes = flags.sizes;

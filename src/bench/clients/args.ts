@@ -6,6 +6,9 @@ export interface ClientArgs {
   optional(name: string): string | undefined;
   phases: Phase[];
   size: number;
+  /** --publishers N and this publisher's --publisher P (0 … N-1): publisher P sends each phase's offsets P, P+N, … (harness/c/bench.h). */
+  publishers: number;
+  publisher: number;
 }
 
 export function clientArgs(argv = process.argv.slice(2)): ClientArgs {
@@ -16,7 +19,11 @@ export function clientArgs(argv = process.argv.slice(2)): ClientArgs {
     if (value === undefined) throw new Error(`missing --${name}`);
     return value;
   };
-  return { get, optional: (name) => values.get(name), phases: parsePhasesArg(get('phases')), size: Number(values.get('size') ?? 64) };
+  const publishers = Number(values.get('publishers') ?? 1);
+  const publisher = Number(values.get('publisher') ?? 0);
+  if (!(Number.isInteger(publishers) && publishers >= 1)) throw new Error(`bad --publishers ${values.get('publishers')}`);
+  if (!(Number.isInteger(publisher) && publisher >= 0 && publisher < publishers)) throw new Error(`bad --publisher ${values.get('publisher')}`);
+  return { get, optional: (name) => values.get(name), phases: parsePhasesArg(get('phases')), size: Number(values.get('size') ?? 64), publishers, publisher };
 }
 
 /** One JSON line to the harness. */

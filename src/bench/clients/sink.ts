@@ -1,7 +1,8 @@
 /**
  * The Node subscribers' checks (the same as the sink_* functions in
  * harness/c/bench.h): every message's sequence number is checked against
- * the ones seen (lost, duplicated, reordered), its timestamp gives the
+ * the ones seen (lost, duplicated, and reordered: below the last one seen
+ * from the same publisher), its timestamp gives the
  * latency in latency phases, and a phase is reported once all of it arrived,
  * or once it went quiet for --idle-ms (a lossy system), or once a later
  * phase's message shows up.
@@ -28,7 +29,13 @@ export async function runSink(subscribe: (args: ClientArgs, onMessage: (message:
   const idleNs = Number(args.optional('idle-ms') ?? 2000) * 1e6;
   const latPrefix = args.optional('lat-prefix');
   let cur = 0;
-  let maxSeen = -1;
+  // Per publisher: publisher P sent the phase offsets P, P+N, … (publish.ts).
+  const maxSeen = new Array<number>(args.publishers).fill(-1);
+  const publisherOf = (seq: number): number => {
+    let k = 0;
+    while (seq >= firstSeq[k + 1]) k++;
+    return (seq - firstSeq[k]) % args.publishers;
+  };
   let received = 0, dup = 0, reordered = 0, firstNs = 0, lastNs = 0;
   let latencies: number[] | null = null;
   let finish: () => void = () => undefined;
@@ -60,13 +67,14 @@ export async function runSink(subscribe: (args: ClientArgs, onMessage: (message:
     if (seq >= total) return;
     while (seq >= firstSeq[cur + 1]) close();
     const bit = 1 << (seq & 7);
+    const p = publisherOf(seq);
     if (seen[seq >> 3] & bit) dup++;
     else if (seq >= firstSeq[cur]) {
       seen[seq >> 3] |= bit;
-      if (seq < maxSeen) reordered++;
+      if (seq < maxSeen[p]) reordered++;
       received++;
     } else reordered++; // a straggler from a phase already reported
-    if (seq > maxSeen) maxSeen = seq;
+    if (seq > maxSeen[p]) maxSeen[p] = seq;
     if (!firstNs) firstNs = now;
     lastNs = now;
     if (latencies) {

@@ -11,6 +11,7 @@ export const directC: ProcessSystem = {
   clients: 'c',
   kind: 'process',
   lossless: true,
+  manyPublishers: true,
   async prepare() {
     [sink, publisher] = await Promise.all([compiled('dgram_sink'), compiled('direct_pub')]);
   },

@@ -75,6 +75,7 @@ const system = (key: string, name: string, transport: Transport): InprocSystem =
   clients: 'threads',
   kind: 'inproc',
   lossless: true,
+  manyPublishers: false,
   prepare: async () => undefined,
   measure: (readers, size, count) => measure(transport, readers, size, count),
 });

@@ -52,6 +52,7 @@ export const msgmuxShm: ProcessSystem = {
   clients: 'node',
   kind: 'process',
   lossless: true,
+  manyPublishers: true,
   prepare: async () => undefined,
   start,
   group: ({ broker, subscribers }) => ({

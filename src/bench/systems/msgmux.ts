@@ -45,6 +45,7 @@ const base = {
   system: 'msgmux',
   kind: 'process' as const,
   lossless: true,
+  manyPublishers: true,
   start: (_dir: string, plan: { sizes: number[] }) => startDaemon(daemonId(), maxMessageOf(plan)),
 };
 

@@ -23,6 +23,7 @@ export const multicastC: ProcessSystem = {
   clients: 'c',
   kind: 'process',
   lossless: false,
+  manyPublishers: true,
   async prepare() {
     try {
       execFileSync('unshare', ['-n', 'sh', '-c', NETNS_SETUP], { stdio: 'pipe' });

@@ -38,6 +38,7 @@ export const [natsNode, natsC] = clientPair({
   key: 'nats',
   system: 'nats',
   lossless: false,
+  manyPublishers: true,
   start,
   requires: () => requireServer(SERVER),
   subscriberArgs: url,

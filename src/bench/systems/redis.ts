@@ -32,6 +32,7 @@ export const [redisNode, redisC] = clientPair({
   key: 'redis',
   system: 'redis',
   lossless: true,
+  manyPublishers: true,
   start,
   requires: () => requireServer(SERVER),
   subscriberArgs: socket,
