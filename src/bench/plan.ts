@@ -21,6 +21,8 @@ export interface Plan {
   sizes: number[];
   /** Publisher processes per group, each sending its share of every phase. */
   publishers: number;
+  /** The depth of msgmux's and the C reference broker's POSIX queue (as deep as fs.mqueue.msg_max allows when the harness cannot raise it). */
+  queueDepth: number;
   rounds: number;
   warmup: number;
   count: number;
@@ -35,6 +37,9 @@ export interface Plan {
 export const DEFAULT_SUBSCRIBERS = [1, 4, 16];
 export const DEFAULT_READERS = [1, 2, 4];
 export const DEFAULT_SIZES = [64, 1024];
+/** Deep enough that the queue is not what bounds a broker (the harness raises msg_max for it as root). */
+export const DEFAULT_QUEUE_DEPTH = 256;
+export const MAX_QUEUE_DEPTH = 65_536;
 /** The C clients' table of per-publisher order (MAX_PUBLISHERS in harness/c/bench.h). */
 export const MAX_PUBLISHERS = 64;
 export const LATENCY_RATES = [1_000, 10_000];
@@ -46,6 +51,7 @@ export function defaultPlan(quick: boolean, systems: string[]): Plan {
     readers: quick ? [2] : DEFAULT_READERS,
     sizes: quick ? [64] : DEFAULT_SIZES,
     publishers: 1,
+    queueDepth: DEFAULT_QUEUE_DEPTH,
     rounds: quick ? 1 : 2,
     warmup: quick ? 500 : 2_000,
     count: quick ? 5_000 : 20_000,

@@ -1,5 +1,5 @@
 /** The `msgmux bench` flags: their help text, their util.parseArgs options, and their checks. */
-import { DEFAULT_READERS, DEFAULT_SIZES, DEFAULT_SUBSCRIBERS, MAX_PUBLISHERS } from '../bench/plan';
+import { DEFAULT_QUEUE_DEPTH, DEFAULT_READERS, DEFAULT_SIZES, DEFAULT_SUBSCRIBERS, MAX_PUBLISHERS, MAX_QUEUE_DEPTH } from '../bench/plan';
 
 export interface BenchFlags {
   quick: boolean;
@@ -8,6 +8,7 @@ export interface BenchFlags {
   readers?: number[];
   sizes?: number[];
   publishers?: number;
+  queueDepth?: number;
   rounds?: number;
   count?: number;
   json?: string;
@@ -25,6 +26,8 @@ against BroadcastChannel and MessagePort. Missing peers are skipped with the rea
   --sizes LIST          payload bytes, 16 … 65000 (default ${DEFAULT_SIZES.join(',')})
   --publishers N        publisher processes per group, 1 … ${MAX_PUBLISHERS}, each sending its share
                         (default 1; systems with one publisher are skipped, refused if named)
+  --queue-depth N       msgmux's and the C reference's POSIX queue depth, 1 … ${MAX_QUEUE_DEPTH} (default
+                        ${DEFAULT_QUEUE_DEPTH}; past fs.mqueue.msg_max only as root, else capped there)
   --rounds N            rounds, interleaved across systems (default 2, quick 1)
   --count N             messages per measured round (default 20000, quick 5000)
   --json FILE           write the report as JSON
@@ -32,7 +35,7 @@ against BroadcastChannel and MessagePort. Missing peers are skipped with the rea
 
 const str = { type: 'string' } as const;
 export const BENCH_OPTIONS = {
-  quick: { type: 'boolean' }, systems: str, subscribers: str, readers: str, sizes: str, publishers: str, rounds: str, count: str, json: str, svg: str,
+  quick: { type: 'boolean' }, systems: str, subscribers: str, readers: str, sizes: str, publishers: str, 'queue-depth': str, rounds: str, count: str, json: str, svg: str,
 } as const;
 
 export function parseBenchFlags(v: Record<string, string | boolean | undefined>, fail: (message: string) => never): BenchFlags {
@@ -58,6 +61,7 @@ export function parseBenchFlags(v: Record<string, string | boolean | undefined>,
     readers: list('readers', 1, 64),
     sizes: list('sizes', 16, 65_000),
     publishers: one('publishers', 1, MAX_PUBLISHERS),
+    queueDepth: one('queue-depth', 1, MAX_QUEUE_DEPTH),
     rounds: one('rounds', 1, 100),
     count: one('count', 1, 100_000_000),
     json: text('json'),

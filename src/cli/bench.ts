@@ -24,6 +24,7 @@ export async function bench(flags: BenchFlags): Promise<number> {
   }
   const plan = defaultPlan(flags.quick, flags.systems);
   if (flags.publishers) plan.publishers = flags.publishers;
+  if (flags.queueDepth) plan.queueDepth = flags.queueDepth;
   if (flags.subscribers) plan.subscribers = flags.subscribers;
   if (flags.readers) plan.readers = flags.readers;
   if (flags.sizes) plan.sizes = flags.sizes;

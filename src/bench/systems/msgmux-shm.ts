@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { onCleanup } from '../cleanup';
+import type { Plan } from '../plan';
 import { nodeClient, type Broker, type ProcessSystem } from '../system';
 import { daemonId, maxMessageOf, startDaemon } from './msgmux';
 
@@ -21,7 +22,7 @@ function removeRingFiles(name: string): void {
   }
 }
 
-async function start(dir: string, plan: { sizes: number[]; subscribers: number[] }): Promise<Broker> {
+async function start(dir: string, plan: Pick<Plan, 'sizes' | 'subscribers' | 'queueDepth'>): Promise<Broker> {
   const id = daemonId();
   const name = `/msgmux-bench-${id}-ring`;
   const config = path.join(dir, `msgmux-shm-${id}.json`);
@@ -29,7 +30,7 @@ async function start(dir: string, plan: { sizes: number[]; subscribers: number[]
   fs.writeFileSync(config, JSON.stringify({ shm: { name, readers: Math.max(...plan.subscribers, 1) } }));
   const release = onCleanup(() => removeRingFiles(name));
   try {
-    const broker = await startDaemon(id, maxMessageOf(plan), ['--config', config]);
+    const broker = await startDaemon(id, maxMessageOf(plan), plan.queueDepth, ['--config', config]);
     return {
       ...broker,
       async stop() {

@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { compiled, PACKAGE_ROOT } from '../cc';
+import type { Plan } from '../plan';
 import { nodeClient, type Broker, type ProcessSystem } from '../system';
 import { foreignClientGroup, startQueueBroker } from './queue';
 
@@ -23,8 +24,8 @@ const started = (line: string): boolean => {
 let daemons = 0;
 export const daemonId = (): string => `${process.pid}-${++daemons}`;
 
-/** Starts `msgmux start` on its own queue and control socket; `extraArgs` adds flags (e.g. a config file). */
-export function startDaemon(id: string, maxMessage: number, extraArgs: string[] = []): Promise<Broker> {
+/** Starts `msgmux start` on its own queue (`depth` deep where the kernel allows) and control socket; `extraArgs` adds flags (e.g. a config file). */
+export function startDaemon(id: string, maxMessage: number, depth: number, extraArgs: string[] = []): Promise<Broker> {
   const queue = `/msgmux-bench-${id}`;
   const control = `@msgmux-bench/${id}/control`;
   return startQueueBroker({
@@ -35,18 +36,20 @@ export function startDaemon(id: string, maxMessage: number, extraArgs: string[] 
     args: (depth) => [path.join(PACKAGE_ROOT, 'bin', 'msgmux'), 'start', '--queue', queue, '--control', control, '--queue-depth', String(depth), '--max-message', String(maxMessage), ...extraArgs],
     ready: (child) => child.waitForLog(started, 'the "msgmux started" log line', START_TIMEOUT_MS),
     stopTimeoutMs: 15_000,
-  });
+  }, depth);
 }
 
 /** The largest message a run sends: the daemon's --max-message. */
 export const maxMessageOf = (plan: { sizes: number[] }): number => Math.max(...plan.sizes, 64);
+
+type DaemonPlan = Pick<Plan, 'sizes' | 'queueDepth'>;
 
 const base = {
   system: 'msgmux',
   kind: 'process' as const,
   lossless: true,
   manyPublishers: true,
-  start: (_dir: string, plan: { sizes: number[] }) => startDaemon(daemonId(), maxMessageOf(plan)),
+  start: (_dir: string, plan: DaemonPlan) => startDaemon(daemonId(), maxMessageOf(plan), plan.queueDepth),
 };
 
 export const msgmuxNode: ProcessSystem = {

@@ -1,8 +1,9 @@
 /**
  * The POSIX queue that msgmux and the C reference broker ingest from: one
- * depth for both, deep enough not to be the bottleneck where the harness may
- * raise fs.mqueue.msg_max (root), and unlinked however the run ends; how
- * either broker is started on it, and the plain C clients both serve.
+ * depth for both (the plan's, --queue-depth: by default deep enough not to be
+ * the bottleneck where the harness may raise fs.mqueue.msg_max, as root),
+ * and unlinked however the run ends; how either broker is started on it, and
+ * the plain C clients both serve.
  */
 import { Child } from '../child';
 import { onCleanup } from '../cleanup';
@@ -10,18 +11,17 @@ import { unlinkBusQueues } from '../../daemon/bus-queue';
 import { readMsgMax, withMsgMaxAtLeast } from '../msg-max';
 import type { Broker, Group } from '../system';
 
-export const QUEUE_DEPTH = 256;
 
 /** Unlinks the queue, and the packed queue a msgmux daemon makes beside it, however the run ends. */
 export function unlinkOnCleanup(queue: string): () => void {
   return onCleanup(() => unlinkBusQueues(queue));
 }
 
-/** Runs `create` (which creates the queue) with msg_max raised for it when possible; resolves with the depth it could ask for. */
-export async function withQueueDepth<T>(create: (depth: number) => Promise<T>): Promise<T> {
-  let depth = QUEUE_DEPTH;
-  const outcome = await withMsgMaxAtLeast(QUEUE_DEPTH, () => {
-    if (readMsgMax() < QUEUE_DEPTH) depth = readMsgMax(); // not root: what the kernel allows
+/** Runs `create` (which creates the queue) with msg_max raised to `wanted` when possible; `create` gets the depth it can ask for. */
+export async function withQueueDepth<T>(wanted: number, create: (depth: number) => Promise<T>): Promise<T> {
+  let depth = wanted;
+  const outcome = await withMsgMaxAtLeast(wanted, () => {
+    if (readMsgMax() < wanted) depth = readMsgMax(); // not root: what the kernel allows
     return create(depth);
   });
   return outcome.value;
@@ -45,11 +45,11 @@ export interface QueueBroker {
   stopTimeoutMs: number;
 }
 
-/** Starts a broker that creates its queue at the depth the kernel allows, with `ulimit -q` raised; the queue is unlinked when it stops or fails to start. */
-export async function startQueueBroker(broker: QueueBroker): Promise<Broker> {
+/** Starts a broker that creates its queue `depth` deep (or as deep as the kernel allows), with `ulimit -q` raised; the queue is unlinked when it stops or fails to start. */
+export async function startQueueBroker(broker: QueueBroker, depth: number): Promise<Broker> {
   const unlink = unlinkOnCleanup(broker.queue);
-  const child = await withQueueDepth(async (depth) => {
-    const command = withRaisedQueueLimit(broker.file, broker.args(depth));
+  const child = await withQueueDepth(depth, async (allowed) => {
+    const command = withRaisedQueueLimit(broker.file, broker.args(allowed));
     const started = new Child(broker.label, command.file, command.args, { exec: true });
     try {
       await broker.ready(started);

@@ -34,7 +34,7 @@ export const referenceC: ProcessSystem = {
       args: (depth) => ['--queue', queue, '--control', control, '--depth', String(depth), '--msgsize', String(Math.max(...plan.sizes, 64))],
       ready: (child) => child.next('ready', 10_000),
       stopTimeoutMs: 5_000,
-    });
+    }, plan.queueDepth);
   },
   group: ({ broker: b, subscribers, id }) => foreignClientGroup(sink, publisher, `@msgmux-bench/${id}/ref-sink`, b, subscribers),
 };
