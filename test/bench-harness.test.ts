@@ -78,9 +78,11 @@ test('msgmux bench --quick on msgmux-node, msgmux-shm, redis-node and ring deliv
 test('msgmux bench --publishers 2: msgmux (C and Node clients) and the C reference deliver every message of both publishers to every subscriber, in order', async (t) => {
   // An odd count: the publishers' shares differ by one.
   const count = 1501;
-  const { report, output } = await runBenchCli(t, ['--quick', '--systems', 'msgmux-c,cref-c,msgmux-node', '--publishers', '2', '--subscribers', '2', '--sizes', '64', '--count', String(count)]);
+  // Depth 10 (the kernel's default msg_max): two publishers block on a full queue, and the queues stay small.
+  const { report, output } = await runBenchCli(t, ['--quick', '--systems', 'msgmux-c,cref-c,msgmux-node', '--publishers', '2', '--queue-depth', '10', '--subscribers', '2', '--sizes', '64', '--count', String(count)]);
   assert.deepEqual(report.skipped, [], output);
   assert.equal(report.plan.publishers, 2);
+  assert.equal(report.plan.queueDepth, 10);
   assert.deepEqual(report.rows.map((r) => r.key), ['msgmux-node', 'msgmux-c', 'cref-c']);
   for (const row of report.rows) {
     assert.deepEqual(row.errors, [], `${row.key}: ${output}`);

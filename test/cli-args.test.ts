@@ -83,13 +83,15 @@ test('usage errors name the bad flag or value', () => {
   usageError(['publish'], 'unknown command "publish"', 'start, pub, sub, stats');
 });
 
-test('bench --publishers: an integer from 1 to 64, named when bad', () => {
+test('bench --publishers and --queue-depth: integers in their range, named when bad', () => {
   assert.equal((parseCommandLine(['bench', '--publishers', '2']) as { publishers?: number }).publishers, 2);
   assert.equal((parseCommandLine(['bench']) as { publishers?: number }).publishers, undefined, 'unset: the plan keeps its one publisher');
   for (const bad of ['0', '65', 'two', '2,3', '-1', '']) {
     usageError(['bench', `--publishers=${bad}`], 'msgmux bench:', '--publishers must be an integer from 1 to 64', JSON.stringify(bad));
   }
   usageError(['bench', '--rounds', '0'], '--rounds must be an integer from 1 to 100');
+  assert.equal((parseCommandLine(['bench', '--queue-depth', '10']) as { queueDepth?: number }).queueDepth, 10);
+  usageError(['bench', '--queue-depth', '0'], '--queue-depth must be an integer from 1 to 65536 (got "0")');
 });
 
 test('help: overall, per command, and --help on each command', () => {
