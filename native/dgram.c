@@ -91,53 +91,121 @@ static napi_value dgram_send(napi_env env, napi_callback_info info) {
   return make_int(env, n);
 }
 
+/* The regions of a sendBatch, checked: every one lies inside the buffer, so a bad one sends nothing. */
+typedef struct { byte_view bytes; int32_t count, *offsets, *lengths; } regions;
+
+static bool arg_regions(napi_env env, napi_value *argv, regions *r) {
+  if (!arg_bytes(env, argv[0], "buffer", &r->bytes) || !arg_int32(env, argv[3], "count", 0, INT32_MAX, &r->count) ||
+      !arg_int32_array(env, argv[1], "offsets", (size_t)r->count, &r->offsets) ||
+      !arg_int32_array(env, argv[2], "lengths", (size_t)r->count, &r->lengths))
+    return false;
+  for (int32_t i = 0; i < r->count; i++) {
+    if (r->offsets[i] < 0 || r->lengths[i] < 0 || (uint64_t)r->offsets[i] + (uint64_t)r->lengths[i] > r->bytes.length) {
+      char msg[160];
+      snprintf(msg, sizeof msg, "Record %d (offset %d, length %d) lies outside the %zu-byte buffer", i, r->offsets[i],
+               r->lengths[i], r->bytes.length);
+      throw_arg(env, true, "ERR_OUT_OF_RANGE", msg);
+      return false;
+    }
+  }
+  return true;
+}
+
+/* sendmmsg of regions [from, count), up to BATCH_MAX per call, until one call takes fewer than it was given.
+ * Returns how many went (errno set when that is fewer), or -1 when the first call failed. */
+static int32_t send_regions(handle *h, struct mmsghdr *msgs, struct iovec *iov, const regions *r, int32_t from,
+                            const unix_addr *addr) {
+  int32_t sent = 0;
+  while (from + sent < r->count) {
+    int32_t at = from + sent, chunk = r->count - at < BATCH_MAX ? r->count - at : BATCH_MAX;
+    for (int32_t i = 0; i < chunk; i++) {
+      iov[i].iov_base = r->bytes.data + r->offsets[at + i];
+      iov[i].iov_len = (size_t)r->lengths[at + i];
+      memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      if (addr) { msgs[i].msg_hdr.msg_name = (void *)&addr->sa; msgs[i].msg_hdr.msg_namelen = addr->len; }
+    }
+    int n = RETRY_EINTR(sendmmsg(h->fd, msgs, (unsigned)chunk, MSG_NOSIGNAL));
+    if (n < 0) return sent > 0 ? sent : -1; /* progress first; the error recurs on the next call */
+    sent += n;
+    if (n < chunk) { errno = EAGAIN; break; }
+  }
+  return sent;
+}
+
+static struct mmsghdr *send_scratch(napi_env env, handle *h, int32_t count, struct iovec **iov) {
+  size_t chunk_max = count < BATCH_MAX ? (size_t)count : BATCH_MAX;
+  struct mmsghdr *msgs = handle_scratch(env, h, chunk_max * (sizeof(struct mmsghdr) + sizeof(struct iovec)) + 1);
+  if (msgs) *iov = (struct iovec *)(msgs + chunk_max);
+  return msgs;
+}
+
 /* sendBatch(h, bytes, offsets, lengths, count, address|null, target) -> sent.
  * Every region is checked before anything is sent, so a bad one sends nothing. */
 static napi_value dgram_send_batch(napi_env env, napi_callback_info info) {
   GET_ARGS(7);
-  byte_view bytes;
-  int32_t count, *offsets, *lengths;
+  regions r;
   unix_addr addr;
   bool has_addr;
+  struct iovec *iov;
   handle *h = handle_get(env, argv[0], HANDLE_SOCKET, argv[6], "sendmmsg");
-  if (!h || !arg_bytes(env, argv[1], "buffer", &bytes) || !arg_int32(env, argv[4], "count", 0, INT32_MAX, &count) ||
-      !arg_int32_array(env, argv[2], "offsets", (size_t)count, &offsets) ||
-      !arg_int32_array(env, argv[3], "lengths", (size_t)count, &lengths) ||
-      !arg_optional_address(env, argv[5], &addr, &has_addr))
-    return NULL;
-  for (int32_t i = 0; i < count; i++) {
-    if (offsets[i] < 0 || lengths[i] < 0 || (uint64_t)offsets[i] + (uint64_t)lengths[i] > bytes.length) {
-      char msg[160];
-      snprintf(msg, sizeof msg, "Record %d (offset %d, length %d) lies outside the %zu-byte buffer", i, offsets[i],
-               lengths[i], bytes.length);
-      throw_arg(env, true, "ERR_OUT_OF_RANGE", msg);
-      return NULL;
-    }
-  }
-  size_t chunk_max = count < BATCH_MAX ? (size_t)count : BATCH_MAX;
-  struct mmsghdr *msgs = handle_scratch(env, h, chunk_max * (sizeof(struct mmsghdr) + sizeof(struct iovec)) + 1);
+  if (!h || !arg_regions(env, argv + 1, &r) || !arg_optional_address(env, argv[5], &addr, &has_addr)) return NULL;
+  struct mmsghdr *msgs = send_scratch(env, h, r.count, &iov);
   if (!msgs) return NULL;
-  struct iovec *iov = (struct iovec *)(msgs + chunk_max);
+  int32_t sent = r.count > 0 ? send_regions(h, msgs, iov, &r, 0, has_addr ? &addr : NULL) : 0;
+  if (sent < 0) { throw_errno(env, errno, "sendmmsg", argv[6]); return NULL; }
+  return make_int(env, sent);
+}
 
+static int64_t monotonic_ms(void);
+
+/* sendBatchWaiting(h, bytes, offsets, lengths, count, doorbellFd, timeoutMs, ended, target) -> sent.
+ * sendBatch to the connected peer on a non-blocking socket that waits for room in the same call: when the peer
+ * takes no more, poll(2)s the socket (POLLOUT) and doorbellFd (POLLIN; -1: none) for up to timeoutMs in all (-1: no
+ * limit), and goes on. Returns once all went, or the doorbell is readable (ended[0] = 1; it is not cleared), or
+ * the time is up (2), or a poll said writable and the send after it still took nothing (0; as when all went).
+ * Throws when a send fails otherwise before anything went (after, the error recurs on the next call). */
+static napi_value dgram_send_batch_waiting(napi_env env, napi_callback_info info) {
+  GET_ARGS(9);
+  regions r;
+  int32_t doorbell, timeout, *ended;
+  struct iovec *iov;
+  handle *h = handle_get(env, argv[0], HANDLE_SOCKET, argv[8], "sendmmsg");
+  if (!h || !arg_regions(env, argv + 1, &r) || !arg_int32(env, argv[5], "doorbellFd", -1, INT32_MAX, &doorbell) ||
+      !arg_int32(env, argv[6], "timeoutMs", -1, INT32_MAX, &timeout) || !arg_int32_array(env, argv[7], "ended", 1, &ended))
+    return NULL;
+  struct mmsghdr *msgs = send_scratch(env, h, r.count, &iov);
+  if (!msgs) return NULL;
+  struct pollfd fds[2] = {{.fd = h->fd, .events = POLLOUT}, {.fd = doorbell, .events = POLLIN}};
+  int64_t deadline = timeout < 0 ? -1 : monotonic_ms() + timeout;
   int32_t sent = 0;
-  while (sent < count) {
-    int32_t chunk = count - sent < BATCH_MAX ? count - sent : BATCH_MAX;
-    for (int32_t i = 0; i < chunk; i++) {
-      iov[i].iov_base = bytes.data + offsets[sent + i];
-      iov[i].iov_len = (size_t)lengths[sent + i];
-      memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
-      msgs[i].msg_hdr.msg_iov = &iov[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-      if (has_addr) { msgs[i].msg_hdr.msg_name = &addr.sa; msgs[i].msg_hdr.msg_namelen = addr.len; }
+  bool full = false, polled = false; /* full: the last send stopped short; polled: a poll said writable since */
+  ended[0] = 0;
+  while (sent < r.count) {
+    if (!full) {
+      int32_t n = send_regions(h, msgs, iov, &r, sent, NULL);
+      if (n < 0 && errno != EAGAIN) {
+        if (sent > 0) break;
+        throw_errno(env, errno, "sendmmsg", argv[8]);
+        return NULL;
+      }
+      if (n > 0) { sent += n; polled = false; }
+      if (sent == r.count) break;
+      if (n <= 0 && polled) break; /* writable yet full (see target.ts): the caller backs off */
+      full = true; /* short of room, or of an error that the poll then reports as writable and the send again */
     }
-    int n = RETRY_EINTR(sendmmsg(h->fd, msgs, (unsigned)chunk, MSG_NOSIGNAL));
-    if (n < 0) {
-      if (sent > 0) break; /* report progress now; the error recurs on the next call */
-      throw_errno(env, errno, "sendmmsg", argv[6]);
+    int64_t left = deadline < 0 ? -1 : deadline - monotonic_ms();
+    int rc = RETRY_EINTR(poll(fds, doorbell < 0 ? 1 : 2, deadline < 0 ? -1 : (int)(left > 0 ? left : 0)));
+    if (rc < 0) {
+      if (sent > 0) break;
+      throw_errno(env, errno, "poll", argv[8]);
       return NULL;
     }
-    sent += n;
-    if (n < chunk) break;
+    if (doorbell >= 0 && fds[1].revents) { ended[0] = 1; break; }
+    if (rc == 0) { ended[0] = 2; break; }
+    full = false; /* writable, or an error or hangup that the next send reports */
+    polled = true;
   }
   return make_int(env, sent);
 }
@@ -296,7 +364,8 @@ static napi_value dgram_get_option(napi_env env, napi_callback_info info) {
 bool dgram_register(napi_env env, napi_value exports) {
   static const export_fn fns[] = {
       {"dgramOpen", dgram_open}, {"dgramBind", dgram_bind}, {"dgramConnect", dgram_connect},
-      {"dgramSend", dgram_send}, {"dgramSendBatch", dgram_send_batch}, {"dgramRecv", dgram_recv},
+      {"dgramSend", dgram_send}, {"dgramSendBatch", dgram_send_batch},
+      {"dgramSendBatchWaiting", dgram_send_batch_waiting}, {"dgramRecv", dgram_recv},
       {"dgramRecvBatch", dgram_recv_batch}, {"dgramPoll", dgram_poll},
       {"dgramSetNonBlocking", dgram_set_non_blocking}, {"dgramSetOption", dgram_set_option},
       {"dgramGetOption", dgram_get_option},

@@ -32,6 +32,10 @@ export interface NativeBinding {
     h: NativeHandle, buffer: Bytes, offsets: Int32Array, lengths: Int32Array, count: number,
     address: Bytes | null, target: Target,
   ): number;
+  dgramSendBatchWaiting(
+    h: NativeHandle, buffer: Bytes, offsets: Int32Array, lengths: Int32Array, count: number,
+    doorbellFd: number, timeoutMs: number, ended: Int32Array, target: Target,
+  ): number;
   /** dontWait: MSG_DONTWAIT, and null instead of EAGAIN when nothing is queued. */
   dgramRecv(h: NativeHandle, into: Bytes, target: Target, dontWait: boolean): RawDatagram | null;
   dgramRecvBatch(

@@ -108,6 +108,30 @@ export class DgramSocket {
     );
   }
 
+  /**
+   * sendBatch to the connected peer (on a non-blocking socket) that waits for
+   * room within the call: when the peer takes no more it polls this socket and
+   * `doorbellFd` (-1: none) for up to `timeoutMs` in all (-1: no limit), and
+   * goes on. Returns how many went, once all did, or the doorbell is readable
+   * (`ended[0]` = 1; not cleared), or the time ran out (2), or a poll said
+   * writable and the next send still took nothing (0, as when all went).
+   * One call, where sendBatch and poll from JS would make one round trip (and
+   * an EAGAIN error) each time the peer's queue fills.
+   */
+  sendBatchWaiting(
+    buffer: SharedArrayBuffer | ArrayBuffer | ArrayBufferView,
+    offsets: Int32Array,
+    lengths: Int32Array,
+    count: number,
+    doorbellFd: number,
+    timeoutMs: number,
+    ended: Int32Array,
+  ): number {
+    return this.#native.dgramSendBatchWaiting(
+      this.#handle, byteView(buffer), offsets, lengths, count, doorbellFd, timeoutMs, ended, this.#target(undefined),
+    );
+  }
+
   /** Receives one datagram into `into` (blocking unless non-blocking; then EAGAIN when empty). */
   recv(into: ArrayBufferView): ReceivedDatagram {
     return this.#received(this.#native.dgramRecv(this.#handle, into, this.#local, false)!);

@@ -1,5 +1,11 @@
-/** A sink that is an AF_UNIX datagram socket: sendmmsg straight out of the given regions. */
-import { hasCode } from '../errors';
+/**
+ * A sink that is an AF_UNIX datagram socket: sendmmsg straight out of the
+ * given regions, waiting for room within the same native call (the loop's
+ * RoomWait lends it the doorbell and the time). A sink reading one datagram
+ * at a time fills its queue (net.unix.max_dgram_qlen, 10 by default) again
+ * and again; a wait per fill taken in JS, with an EAGAIN error and a poll
+ * call each time, cost a gating sink's thread more than its sends did.
+ */
 import { DgramSocket } from '../native';
 import { isGone, type RoomWait, type SinkTarget } from './target';
 
@@ -38,19 +44,7 @@ export class DatagramTarget implements SinkTarget {
 
   send(source: Uint8Array, offsets: Int32Array, lengths: Int32Array, count: number, wait: RoomWait): number {
     const socket = this.socket!;
-    try {
-      return socket.sendBatch(source, offsets, lengths, count);
-    } catch (err) {
-      if (!hasCode(err, 'EAGAIN')) throw err;
-    }
-    // poll can say writable while the peer's queue is still full: one retry, then report no room.
-    wait.forWritable(socket.fd);
-    try {
-      return socket.sendBatch(source, offsets, lengths, count);
-    } catch (err) {
-      if (hasCode(err, 'EAGAIN')) return 0;
-      throw err;
-    }
+    return wait.within((doorbell, timeoutMs, ended) => socket.sendBatchWaiting(source, offsets, lengths, count, doorbell, timeoutMs, ended));
   }
 
   close(): void {

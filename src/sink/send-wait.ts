@@ -23,6 +23,7 @@ export class SendWait implements RoomWait {
   private readonly fds: Int32Array;
   private readonly events = Int32Array.of(2, 1);
   private readonly revents = new Int32Array(2);
+  private readonly endedBy = new Int32Array(1);
 
   /** @param doorbell the sink line's doorbell descriptor; -1 when it has none */
   constructor(private readonly doorbell: number) {
@@ -35,19 +36,29 @@ export class SendWait implements RoomWait {
     this.ended = WaitEnd.WRITABLE;
   }
 
+  /** The longest this wait may last: as prepared, but never unbounded without a doorbell. */
+  private waitMs(): number {
+    const timeout = this.timeoutMs;
+    return this.doorbell < 0 && (timeout < 0 || timeout > LONGEST_WAIT_WITHOUT_DOORBELL_MS) ? LONGEST_WAIT_WITHOUT_DOORBELL_MS : timeout;
+  }
+
   forWritable(fd: number): boolean {
     const { fds, revents } = this;
     fds[0] = fd;
-    let timeout = this.timeoutMs;
-    if (this.doorbell < 0 && (timeout < 0 || timeout > LONGEST_WAIT_WITHOUT_DOORBELL_MS)) timeout = LONGEST_WAIT_WITHOUT_DOORBELL_MS;
-    pollEach(fds, this.events, 2, timeout, revents);
-    if (revents[1] !== 0) {
-      clearDoorbell(this.doorbell);
-      this.ended = WaitEnd.RUNG;
-    } else {
-      // An error or hangup counts as writable: the send that follows reports it.
-      this.ended = revents[0] !== 0 ? WaitEnd.WRITABLE : WaitEnd.TIMED_OUT;
-    }
-    return this.ended === WaitEnd.WRITABLE;
+    pollEach(fds, this.events, 2, this.waitMs(), revents);
+    // An error or hangup counts as writable: the send that follows reports it.
+    return this.end(revents[1] !== 0 ? WaitEnd.RUNG : revents[0] !== 0 ? WaitEnd.WRITABLE : WaitEnd.TIMED_OUT);
+  }
+
+  within(send: (doorbell: number, timeoutMs: number, ended: Int32Array) => number): number {
+    const sent = send(this.doorbell, this.waitMs(), this.endedBy);
+    this.end(this.endedBy[0] as WaitEndCode);
+    return sent;
+  }
+
+  private end(how: WaitEndCode): boolean {
+    if (how === WaitEnd.RUNG) clearDoorbell(this.doorbell);
+    this.ended = how;
+    return how === WaitEnd.WRITABLE;
   }
 }

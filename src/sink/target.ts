@@ -6,13 +6,23 @@
  *
  * EAGAIN: poll can say a datagram socket is writable while the peer's queue
  * is still full, so a target retries once after the wait and then reports
- * no room; the loop backs off when that happens, so it never spins.
+ * no room; the loop backs off when that happens, so it never spins. A target
+ * whose send call can wait itself (a datagram socket: poll beside sendmmsg
+ * in one call) runs it `within` the RoomWait, which lends it the doorbell
+ * and the time and learns how the wait ended.
  */
 
 /** The drain loop's wait for room (src/sink/send-wait.ts): its length and its other ends are the loop's. */
 export interface RoomWait {
   /** Waits until `fd` is writable, or the wait is ended otherwise (a stop, its time); returns whether it is writable. */
   forWritable(fd: number): boolean;
+  /**
+   * Runs a send that waits for room itself: `send` polls `doorbell` (-1: none)
+   * beside its descriptor for at most `timeoutMs` (-1: no limit) and sets
+   * ended[0] to 0 (sent, or writable yet full), 1 (the doorbell rang) or 2
+   * (timed out), as DgramSocket.sendBatchWaiting does. Returns what `send` returns.
+   */
+  within(send: (doorbell: number, timeoutMs: number, ended: Int32Array) => number): number;
 }
 
 export interface SinkTarget {
