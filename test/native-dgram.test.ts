@@ -2,20 +2,21 @@
  * DgramSocket against real AF_UNIX sockets: abstract and filesystem
  * addresses, errors with their codes, back-pressure (EAGAIN, then a poll in a
  * worker that wakes on drain), a 1,000-record sendmmsg from a
- * SharedArrayBuffer, and peer credentials.
+ * SharedArrayBuffer (sendBatch, and sendBatchWaiting, which waits for room
+ * itself and ends on a doorbell or its time), and peer credentials.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { DgramSocket, isSyscallError } from '../src/native';
+import { clearDoorbell, DgramSocket, Doorbell, isSyscallError } from '../src/native';
 import { abstractName, checkRecord, Cleanup, fillRecord, startWorker } from './helpers/native';
 
 const BATCH_RECORDS = 1000;
 
 type WorkerTask =
   | { role: 'fill-then-poll'; peer: string }
-  | { role: 'send-batch'; peer: string; buffer: SharedArrayBuffer; offsets: Int32Array; lengths: Int32Array };
+  | { role: 'send-batch'; peer: string; buffer: SharedArrayBuffer; offsets: Int32Array; lengths: Int32Array; waiting: boolean };
 
 /** Worker side: runs in its own thread with its own instance of the addon. */
 function runWorkerTask(task: WorkerTask): void {
@@ -51,6 +52,16 @@ function runWorkerTask(task: WorkerTask): void {
       }
     }
     throw new Error('never became writable');
+  }
+  if (task.waiting) {
+    // One call, non-blocking socket: it waits for room itself, as long as it takes (no doorbell, no limit).
+    const sock = new DgramSocket({ nonBlocking: true });
+    sock.connect(task.peer);
+    const ended = Int32Array.of(-1);
+    const sent = sock.sendBatchWaiting(task.buffer, task.offsets, task.lengths, BATCH_RECORDS, -1, -1, ended);
+    sock.close();
+    port.postMessage({ result: { sent, ended: ended[0] } });
+    return;
   }
   const sock = new DgramSocket();
   sock.connect(task.peer);
@@ -201,7 +212,7 @@ if (!isMainThread) {
     assert.equal(into[0], 0xee);
   });
 
-  test(`sendmmsg: ${BATCH_RECORDS} records out of a SharedArrayBuffer, sent from a worker, arrive intact and in order`, async () => {
+  for (const waiting of [false, true]) test(`${waiting ? 'sendBatchWaiting' : 'sendmmsg'}: ${BATCH_RECORDS} records out of a SharedArrayBuffer, sent from a worker, arrive intact and in order`, async () => {
     const name = abstractName();
     const receiver = cleanup.closes(new DgramSocket());
     receiver.bind(name);
@@ -216,7 +227,7 @@ if (!isMainThread) {
     const shared = new SharedArrayBuffer(size);
     for (let i = 0; i < BATCH_RECORDS; i++) fillRecord(new Uint8Array(shared, offsets[i], lengths[i]), i);
 
-    const run = startWorker<{ sent: number }>(__filename, { role: 'send-batch', peer: name, buffer: shared, offsets, lengths });
+    const run = startWorker<{ sent: number }>(__filename, { role: 'send-batch', peer: name, buffer: shared, offsets, lengths, waiting });
     // Drain concurrently: the kernel queues only max_dgram_qlen datagrams per socket.
     const SLOT = 128;
     const slots = new Uint8Array(SLOT * 64);
@@ -231,8 +242,41 @@ if (!isMainThread) {
         seen.push(index);
       }
     }
-    assert.deepEqual(await run.result, { sent: BATCH_RECORDS });
+    assert.deepEqual(await run.result, waiting ? { sent: BATCH_RECORDS, ended: 0 } : { sent: BATCH_RECORDS });
     assert.deepEqual(seen, Array.from({ length: BATCH_RECORDS }, (_, i) => i));
+  });
+
+  test('sendBatchWaiting to a peer that does not read: sends what fits, then ends on its time, or at once on a rung doorbell, which it leaves rung', () => {
+    const name = abstractName();
+    const receiver = cleanup.closes(new DgramSocket({ nonBlocking: true }));
+    receiver.bind(name);
+    const sender = cleanup.closes(new DgramSocket({ nonBlocking: true }));
+    sender.connect(name);
+    const records = 200;
+    const shared = new SharedArrayBuffer(records * 8);
+    const offsets = Int32Array.from({ length: records }, (_, i) => i * 8);
+    const lengths = new Int32Array(records).fill(8);
+    for (let i = 0; i < records; i++) fillRecord(new Uint8Array(shared, i * 8, 8), i);
+    const ended = Int32Array.of(-1);
+    const fitted = sender.sendBatchWaiting(shared, offsets, lengths, records, -1, 20, ended);
+    assert.ok(fitted > 0 && fitted < records, `the peer's queue took some (${fitted}), not all`);
+    assert.equal(ended[0], 2, 'timed out');
+    const bell = cleanup.closes(new Doorbell());
+    bell.ring();
+    ended[0] = -1;
+    assert.equal(sender.sendBatchWaiting(shared, offsets.subarray(fitted), lengths.subarray(fitted), records - fitted, bell.fd, -1, ended), 0);
+    assert.equal(ended[0], 1, 'the doorbell ended the wait');
+    assert.equal(clearDoorbell(bell.fd), true, 'still rung: clearing it is the caller\'s');
+    // What went is queued in order and intact; nothing else.
+    const into = new Uint8Array(64);
+    for (let i = 0; i < fitted; i++) {
+      const got = receiver.recv(into);
+      assert.equal(checkRecord(into.subarray(0, got.length)), i);
+    }
+    assert.throws(() => receiver.recv(into), { code: 'EAGAIN' });
+    // A peer that is gone: the error, as sendBatch throws it.
+    receiver.close();
+    assert.throws(() => sender.sendBatchWaiting(shared, offsets, lengths, 1, -1, -1, ended), { code: 'ECONNREFUSED', syscall: 'sendmmsg' });
   });
 
   test('recvBatch reports each sender; sendBatch from an ArrayBuffer and a view', () => {

@@ -14,6 +14,8 @@
  *     send(data: ArrayBufferView, address?: string): number
  *     sendBatch(buffer: SharedArrayBuffer | ArrayBuffer | ArrayBufferView,
  *               offsets: Int32Array, lengths: Int32Array, count: number, address?: string): number
+ *     sendBatchWaiting(buffer, offsets, lengths, count, doorbellFd: number, timeoutMs: number,
+ *                      ended: Int32Array): number // polls for room (and the doorbell) within the call
  *     recv(into: ArrayBufferView): { length: number; from: string | null; cred?: { pid; uid; gid } }
  *     tryRecv(into: ArrayBufferView): the same, or null when nothing is queued (MSG_DONTWAIT)
  *     recvBatch(into: ArrayBufferView, slotSize: number, max: number, lengths: Int32Array,
