@@ -32,9 +32,6 @@ export interface BenchReport {
 const keyOf = (s: BenchSystem, subscribers: number, size: number, publishers: number): RowKey =>
   ({ system: s.system, key: s.key, clients: s.clients, publishers, subscribers, size, lossless: s.lossless });
 
-/** Why a system sits out a run with several publishers (`msgmux bench` refuses it by name; the default set skips it). */
-export const onePublisherOnly = (s: BenchSystem): string =>
-  s.kind === 'inproc' ? 'one writer thread by design (--publishers applies to process systems)' : 'its publisher binds the endpoint: one publisher process only';
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0];
 
 export async function runBench(plan: Plan, log: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<BenchReport> {
@@ -44,8 +41,9 @@ export async function runBench(plan: Plan, log: (line: string) => void = (l) => 
   const skipped: BenchReport['skipped'] = [];
   const systems: BenchSystem[] = [];
   for (const system of selectSystems(plan.systems)) {
-    if (plan.publishers > 1 && !system.manyPublishers) {
-      skipped.push({ system: system.key, reason: `--publishers ${plan.publishers}: ${onePublisherOnly(system)}` });
+    // A system that takes one publisher sits out a run with several (`msgmux bench` refuses it when named).
+    if (plan.publishers > 1 && system.onePublisher !== null) {
+      skipped.push({ system: system.key, reason: `--publishers ${plan.publishers}: ${system.onePublisher}` });
       continue;
     }
     try {

@@ -47,8 +47,8 @@ interface SystemBase {
   clients: 'node' | 'c' | 'threads';
   /** Promises no loss, no duplicates and order: a row that breaks it is flagged. */
   lossless: boolean;
-  /** Several publisher processes can feed one group at once (--publishers); false where the publisher binds the endpoint, or is a thread. */
-  manyPublishers: boolean;
+  /** Why only one publisher can feed a group (e.g. it binds the endpoint, or is a thread); null when several processes can at once (--publishers). */
+  onePublisher: string | null;
   /** Checks it can run here (binaries, headers, npm clients); throws with the reason if not. */
   prepare(plan: Plan): Promise<void>;
 }

@@ -4,7 +4,7 @@
  * one publisher with --publishers above 1 (unnamed, such systems are skipped).
  */
 import { defaultPlan } from '../bench/plan';
-import { onePublisherOnly, runBench, writeReport } from '../bench/run';
+import { runBench, writeReport } from '../bench/run';
 import { SYSTEMS, selectSystems } from '../bench/systems';
 import { ErrorCode, MsgmuxError } from '../errors';
 import type { BenchFlags } from './bench-args';
@@ -16,10 +16,10 @@ export async function bench(flags: BenchFlags): Promise<number> {
     }
   }
   if ((flags.publishers ?? 1) > 1) {
-    const single = selectSystems(flags.systems).filter((s) => !s.manyPublishers);
+    const single = selectSystems(flags.systems).filter((s) => s.onePublisher !== null);
     if (flags.systems.length > 0 && single.length > 0) {
-      const many = SYSTEMS.filter((s) => s.manyPublishers).map((s) => s.key);
-      throw new MsgmuxError(ErrorCode.USAGE, `msgmux bench: --publishers ${flags.publishers} needs systems that take several publisher processes (${many.join(', ')}); ${single.map((s) => `${s.key}: ${onePublisherOnly(s)}`).join('; ')}`);
+      const many = SYSTEMS.filter((s) => s.onePublisher === null).map((s) => s.key);
+      throw new MsgmuxError(ErrorCode.USAGE, `msgmux bench: --publishers ${flags.publishers} needs systems that take several publisher processes (${many.join(', ')}); ${single.map((s) => `${s.key}: ${s.onePublisher}`).join('; ')}`);
     }
   }
   const plan = defaultPlan(flags.quick, flags.systems);

@@ -12,7 +12,7 @@ export interface ClientPair {
   key: string;
   system: string;
   lossless: boolean;
-  manyPublishers: boolean;
+  onePublisher: string | null;
   start: ProcessSystem['start'];
   /** Checks the broker can run here, before either flavour checks its clients. */
   requires?(): void;
@@ -25,7 +25,7 @@ export interface ClientPair {
 }
 
 export function clientPair(pair: ClientPair): [node: ProcessSystem, c: ProcessSystem] {
-  const base = { system: pair.system, kind: 'process' as const, lossless: pair.lossless, manyPublishers: pair.manyPublishers, start: pair.start };
+  const base = { system: pair.system, kind: 'process' as const, lossless: pair.lossless, onePublisher: pair.onePublisher, start: pair.start };
   const node: ProcessSystem = {
     ...base,
     key: `${pair.key}-node`,

@@ -11,7 +11,7 @@ export const directC: ProcessSystem = {
   clients: 'c',
   kind: 'process',
   lossless: true,
-  manyPublishers: true,
+  onePublisher: null,
   async prepare() {
     [sink, publisher] = await Promise.all([compiled('dgram_sink'), compiled('direct_pub')]);
   },

@@ -75,7 +75,7 @@ const system = (key: string, name: string, transport: Transport): InprocSystem =
   clients: 'threads',
   kind: 'inproc',
   lossless: true,
-  manyPublishers: false,
+  onePublisher: 'one writer thread by design (--publishers applies to process systems)',
   prepare: async () => undefined,
   measure: (readers, size, count) => measure(transport, readers, size, count),
 });

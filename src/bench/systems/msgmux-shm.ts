@@ -53,7 +53,7 @@ export const msgmuxShm: ProcessSystem = {
   clients: 'node',
   kind: 'process',
   lossless: true,
-  manyPublishers: true,
+  onePublisher: null,
   prepare: async () => undefined,
   start,
   group: ({ broker, subscribers }) => ({

@@ -48,7 +48,7 @@ const base = {
   system: 'msgmux',
   kind: 'process' as const,
   lossless: true,
-  manyPublishers: true,
+  onePublisher: null,
   start: (_dir: string, plan: DaemonPlan) => startDaemon(daemonId(), maxMessageOf(plan), plan.queueDepth),
 };
 

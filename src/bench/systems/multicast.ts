@@ -23,7 +23,7 @@ export const multicastC: ProcessSystem = {
   clients: 'c',
   kind: 'process',
   lossless: false,
-  manyPublishers: true,
+  onePublisher: null,
   async prepare() {
     try {
       execFileSync('unshare', ['-n', 'sh', '-c', NETNS_SETUP], { stdio: 'pipe' });

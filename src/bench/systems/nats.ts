@@ -38,7 +38,7 @@ export const [natsNode, natsC] = clientPair({
   key: 'nats',
   system: 'nats',
   lossless: false,
-  manyPublishers: true,
+  onePublisher: null,
   start,
   requires: () => requireServer(SERVER),
   subscriberArgs: url,

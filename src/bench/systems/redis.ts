@@ -32,7 +32,7 @@ export const [redisNode, redisC] = clientPair({
   key: 'redis',
   system: 'redis',
   lossless: true,
-  manyPublishers: true,
+  onePublisher: null,
   start,
   requires: () => requireServer(SERVER),
   subscriberArgs: socket,

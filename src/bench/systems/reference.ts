@@ -18,7 +18,7 @@ export const referenceC: ProcessSystem = {
   clients: 'c',
   kind: 'process',
   lossless: true,
-  manyPublishers: true,
+  onePublisher: null,
   async prepare() {
     [broker, sink, publisher] = await Promise.all([compiled('ref_broker', ['-lrt']), compiled('dgram_sink'), compiled('mq_pub', ['-lrt'])]);
   },

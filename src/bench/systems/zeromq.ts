@@ -13,7 +13,7 @@ export const [zmqNode, zmqC] = clientPair({
   key: 'zmq',
   system: 'zeromq',
   lossless: true,
-  manyPublishers: false, // the publisher binds the ipc:// endpoint
+  onePublisher: 'its publisher binds the ipc:// endpoint: one publisher process only',
   start: async () => ({ address: {}, stop: async () => undefined }),
   subscriberArgs: endpoint,
   publisherArgs: (context) => [...endpoint(context), '--subscribers', String(context.subscribers)],
