@@ -19,7 +19,8 @@ import path from 'node:path';
 import { BIN } from './helpers/daemon';
 import { processRow } from '../src/bench/rows';
 import type { GroupSample } from '../src/bench/group';
-import type { BenchReport } from '../src/bench/run';
+import { runBench, type BenchReport } from '../src/bench/run';
+import { defaultPlan } from '../src/bench/plan';
 import { bench } from '../src/cli/bench';
 
 const COUNT = 2000;
@@ -108,6 +109,16 @@ test('msgmux bench --publishers 2 refuses, by name, a system that takes one publ
     assert.doesNotMatch(err.message.split(';').slice(1).join(';'), /msgmux-c/, 'only the one-publisher systems are named as refused');
     return true;
   });
+});
+
+test('a run with several publishers skips, with the reason, the systems that take one', async () => {
+  const plan = { ...defaultPlan(true, ['zmq-c', 'ring']), publishers: 2 };
+  const report = await runBench(plan, () => undefined);
+  assert.deepEqual(report.rows, []);
+  assert.deepEqual(report.skipped, [
+    { system: 'zmq-c', reason: '--publishers 2: its publisher binds the ipc:// endpoint: one publisher process only' },
+    { system: 'ring', reason: '--publishers 2: one writer thread by design (--publishers applies to process systems)' },
+  ]);
 });
 
 test('a lossless system that lost a message is flagged and gets no rate', () => {
