@@ -32,6 +32,7 @@ export async function runSink(subscribe: (args: ClientArgs, onMessage: (message:
   // Per publisher: publisher P sent the phase offsets P, P+N, … (publish.ts).
   const maxSeen = new Array<number>(args.publishers).fill(-1);
   const publisherOf = (seq: number): number => {
+    if (args.publishers === 1) return 0;
     let k = 0;
     while (seq >= firstSeq[k + 1]) k++;
     return (seq - firstSeq[k]) % args.publishers;
