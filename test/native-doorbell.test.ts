@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { clearDoorbell, DgramSocket, Doorbell, pollEach } from '../src/native';
-import { abstractName } from './helpers/native';
+import { boundPair } from './helpers/native';
 
 const NATIVE = path.join(__dirname, '..', 'src', 'native');
 /** Long enough for any loaded machine; only reached when the wait was never ended. */
@@ -16,14 +16,7 @@ const HANG_MS = 20_000;
 
 /** A connected non-blocking sender whose peer never reads, filled until the kernel refuses more. */
 function fullSocket(t: { after(fn: () => void): void }): { tx: DgramSocket; rx: DgramSocket } {
-  const rx = new DgramSocket({ nonBlocking: true });
-  const tx = new DgramSocket({ nonBlocking: true });
-  t.after(() => {
-    tx.close();
-    rx.close();
-  });
-  const address = abstractName();
-  rx.bind(address);
+  const { rx, tx, address } = boundPair(t, { nonBlocking: true });
   tx.connect(address);
   const message = Buffer.alloc(64);
   for (;;) {

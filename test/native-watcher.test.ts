@@ -10,21 +10,12 @@ import path from 'node:path';
 import { setImmediate as turn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { DgramSocket, ReadableWatcher } from '../src/native';
-import { abstractName } from './helpers/native';
+import { abstractName, boundPair } from './helpers/native';
 
 const NATIVE = path.join(__dirname, '..', 'src', 'native');
 
-function pair(t: { after(fn: () => void): void }): { rx: DgramSocket; tx: DgramSocket; address: string } {
-  const rx = new DgramSocket(); // blocking: tryRecv must still never wait
-  const tx = new DgramSocket({ nonBlocking: true });
-  t.after(() => {
-    tx.close();
-    rx.close();
-  });
-  const address = abstractName();
-  rx.bind(address);
-  return { rx, tx, address };
-}
+/** The receiver is blocking: tryRecv must still never wait. */
+const pair = (t: { after(fn: () => void): void }): ReturnType<typeof boundPair> => boundPair(t);
 
 /** Resolves with each batch a watcher callback drained, until `count` datagrams have come. */
 function collect(rx: DgramSocket, count: number, perCall = Infinity): { watcher: ReadableWatcher; done: Promise<string[][]> } {

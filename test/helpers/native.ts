@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { DgramSocket } from '../../src/native';
 
 let counter = 0;
 const nonce = Math.random().toString(36).slice(2, 8);
@@ -20,6 +21,22 @@ export function queueName(): string {
 /** `@msgmux-test-<pid>-<n>`: a unique abstract socket name. */
 export function abstractName(): string {
   return `@msgmux-test-${process.pid}-${nonce}-${counter++}`;
+}
+
+/**
+ * A receiving socket bound to a fresh abstract name and a non-blocking sender
+ * (not connected), both closed after the test.
+ */
+export function boundPair(t: { after(fn: () => void): void }, rxOptions: { nonBlocking?: boolean } = {}): { rx: DgramSocket; tx: DgramSocket; address: string } {
+  const rx = new DgramSocket(rxOptions);
+  const tx = new DgramSocket({ nonBlocking: true });
+  t.after(() => {
+    tx.close();
+    rx.close();
+  });
+  const address = abstractName();
+  rx.bind(address);
+  return { rx, tx, address };
 }
 
 /** Runs deferred cleanups in reverse order; errors from one do not skip the rest. */
