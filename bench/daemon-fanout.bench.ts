@@ -26,6 +26,7 @@ import { ForeignLoad, type ForeignLoadReport } from './lib/foreign-load';
 import { withMsgMaxAtLeast } from '../src/bench/msg-max';
 import { peakResidentKiB, residentKiB } from './lib/proc-stats';
 import { machine, markdownTable, rate, sizeLabel, writeResults } from './lib/report';
+import { optionOf } from './lib/options';
 
 const SIZES = [64, 1024];
 const SINK_COUNTS = [1, 4, 16];
@@ -183,10 +184,7 @@ function memoryTable(sessions: SessionResult[]): string {
 }
 
 function parsePlan(argv: string[]): Plan {
-  const option = (name: string): string | undefined => {
-    const at = argv.indexOf(name);
-    return at >= 0 ? argv[at + 1] : undefined;
-  };
+  const option = (name: string): string | undefined => optionOf(argv, name);
   const plan = {
     publishers: Number(option('--publishers') ?? 1),
     runs: Number(option('--runs') ?? 5),

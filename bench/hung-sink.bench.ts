@@ -23,6 +23,7 @@ import { DgramSocket, MessageQueue } from '../src/native';
 import { BenchDaemon } from './lib/daemon';
 import { cpuUseOver, voluntarySwitches } from './lib/proc-stats';
 import { machine, markdownTable, writeResults } from './lib/report';
+import { optionOf } from './lib/options';
 
 const MESSAGE_BYTES = 64;
 const MAX_MESSAGE = 128;
@@ -67,10 +68,7 @@ interface StateResult {
 }
 
 function parsePlan(argv: string[]): Plan {
-  const option = (name: string): string | undefined => {
-    const at = argv.indexOf(name);
-    return at >= 0 ? argv[at + 1] : undefined;
-  };
+  const option = (name: string): string | undefined => optionOf(argv, name);
   const seconds = Number(option('--seconds') ?? 10);
   if (!(seconds > 0)) throw new Error(`--seconds must be a positive number (got ${option('--seconds')})`);
   return { seconds, ringSize: option('--ring-size') ?? '1M' };

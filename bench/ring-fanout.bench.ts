@@ -19,6 +19,7 @@ import { Ring } from '../src/ring';
 import { Peer } from '../src/bench/inproc/peer';
 import { machine, writeResults } from './lib/report';
 import type { FanoutWorkerData, Transport } from '../src/bench/inproc/protocol';
+import { optionOf } from './lib/options';
 
 const READER_COUNTS = [1, 2, 4];
 const SIZES = [64, 1024];
@@ -189,10 +190,7 @@ interface Plan {
 }
 
 function parseArgs(argv: string[]): Plan {
-  const option = (name: string): string | undefined => {
-    const at = argv.indexOf(name);
-    return at >= 0 ? argv[at + 1] : undefined;
-  };
+  const option = (name: string): string | undefined => optionOf(argv, name);
   const runs = Number(option('--runs') ?? 5);
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs needs a positive integer');
   const pick = <T>(name: string, all: T[], parse: (s: string) => T): T[] => {

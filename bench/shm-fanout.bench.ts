@@ -16,14 +16,11 @@ import { Worker } from 'node:worker_threads';
 import { Ring } from '../src/ring';
 import { ShmRing } from '../src/shm';
 import type { ShmBenchReport } from './processes/shm-reader';
+import { optionOf } from './lib/options';
 
 const SCRIPT = path.join(__dirname, 'processes', 'shm-reader.js');
 const CAPACITY = 4 << 20;
-const args = process.argv.slice(2);
-const option = (name: string, fallback: string): string => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? args[at + 1] : fallback;
-};
+const option = (name: string, fallback: string): string => optionOf(process.argv.slice(2), `--${name}`) ?? fallback;
 const COUNT = Number(option('count', '2000000'));
 const READERS = option('readers', '2,16').split(',').map(Number);
 

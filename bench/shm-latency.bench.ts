@@ -18,13 +18,10 @@ import path from 'node:path';
 import { ShmRing } from '../src/shm';
 import { shmBinding, type AsyncWaitKind } from '../src/shm/binding';
 import { machine, writeResults } from './lib/report';
+import { optionOf } from './lib/options';
 
 const SCRIPT = path.join(__dirname, 'processes', 'shm-latency-reader.js');
-const args = process.argv.slice(2);
-const option = (name: string, fallback: string): string => {
-  const at = args.indexOf(`--${name}`);
-  return at >= 0 ? args[at + 1] : fallback;
-};
+const option = (name: string, fallback: string): string => optionOf(process.argv.slice(2), `--${name}`) ?? fallback;
 const RATE = Number(option('rate', '10000'));
 const READERS = option('readers', '1,4,16').split(',').map(Number);
 /** One second of records at the rate. */
